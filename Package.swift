@@ -1,0 +1,119 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "tributary",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "tributary", targets: ["tributary"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+    ],
+    targets: [
+        // MARK: - Storage
+        .systemLibrary(
+            name: "CLMDB",
+            pkgConfig: "lmdb",
+            providers: [.apt(["liblmdb-dev"])]
+        ),
+
+        // MARK: - Core (no I/O of its own)
+        .target(
+            name: "JSON",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "EventSourcing",
+            dependencies: [
+                "JSON",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "EventSourcingLMDB",
+            dependencies: [
+                "CLMDB",
+                "EventSourcing",
+                "JSON",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: - Domain
+        .target(
+            name: "CRM",
+            dependencies: ["EventSourcing", "JSON"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Salesforce",
+            dependencies: ["JSON"],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: - Edges
+        .target(
+            name: "HTTPAPI",
+            dependencies: [
+                "CRM",
+                "EventSourcing",
+                "EventSourcingLMDB",
+                "JSON",
+                "Salesforce",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "tributary",
+            dependencies: [
+                "HTTPAPI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: - Tests
+        .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "EventSourcingTests",
+            dependencies: ["EventSourcing", "JSON"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "EventSourcingLMDBTests",
+            dependencies: ["EventSourcingLMDB", "EventSourcing", "JSON", "CLMDB"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "CRMTests", dependencies: ["CRM", "EventSourcing", "JSON"], swiftSettings: swiftSettings),
+        .testTarget(name: "SalesforceTests", dependencies: ["Salesforce", "JSON"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "HTTPAPITests",
+            dependencies: [
+                "HTTPAPI",
+                "JSON",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,137 @@
+import EventSourcing
+import JSON
+
+/// The stored form of one event in the `events` database (format 1).
+///
+/// ```
+/// offset 0   u8   format (1)
+/// offset 1   u32  CRC-32C, little-endian
+/// offset 5   u64  stream version, little-endian
+/// offset 13  i64  recorded-at epoch milliseconds, little-endian
+/// offset 21  body: stream name, type name (varuint length + UTF-8 each),
+///            metadata object, data value (compact binary JSON)
+/// ```
+/// The checksum covers the body, then the position (the record's key, 8 bytes big-endian), then
+/// bytes 5–20, so a record that is damaged, truncated or filed under the wrong position fails it.
+/// The body does not depend on position or version, so appenders encode it (and its checksum)
+/// on their own threads before the single writer places it.
+enum EventRecordCodec {
+    static let format: UInt8 = 1
+    static let headerSize = 21
+
+    /// An event's body, encoded by the appender.
+    struct EncodedBody: Sendable {
+        let bytes: [UInt8]
+        let checksum: UInt32
+        let recordedAt: Timestamp?
+    }
+
+    static func encodeBody(stream: StreamName, event: NewEvent) -> EncodedBody {
+        var writer = ByteWriter(capacity: 256)
+        writer.writeString(stream.description)
+        writer.writeString(event.type)
+        JSONValue.object(event.metadata).encodeBinary(into: &writer)
+        event.data.encodeBinary(into: &writer)
+        return EncodedBody(bytes: writer.bytes, checksum: CRC32C.checksum(writer.bytes), recordedAt: event.recordedAt)
+    }
+
+    /// Writes the 21-byte header for `body` at `position` into `header`.
+    static func writeHeader(
+        into header: UnsafeMutableRawBufferPointer,
+        body: EncodedBody,
+        position: UInt64,
+        version: UInt64,
+        recordedAt: Timestamp
+    ) {
+        header.storeBytes(of: format, toByteOffset: 0, as: UInt8.self)
+        header.storeBytes(of: version.littleEndian, toByteOffset: 5, as: UInt64.self)
+        header.storeBytes(of: recordedAt.millisecondsSinceEpoch.littleEndian, toByteOffset: 13, as: Int64.self)
+        let checksum = trailerChecksum(
+            bodyChecksum: body.checksum,
+            position: position,
+            fixedFields: UnsafeRawBufferPointer(rebasing: header[5..<headerSize])
+        )
+        header.storeBytes(of: checksum.littleEndian, toByteOffset: 1, as: UInt32.self)
+    }
+
+    static func decode(position: UInt64, record: UnsafeRawBufferPointer) throws(JournalError) -> RecordedEvent {
+        guard record.count >= headerSize else {
+            throw .corruptEvent(position: position, reason: "the record is \(record.count) bytes, shorter than its header")
+        }
+        guard record[0] == format else {
+            throw .corruptEvent(position: position, reason: "unknown record format \(record[0])")
+        }
+        let stored = UInt32(littleEndian: record.loadUnaligned(fromByteOffset: 1, as: UInt32.self))
+        let body = UnsafeRawBufferPointer(rebasing: record[headerSize...])
+        let computed = trailerChecksum(
+            bodyChecksum: CRC32C.checksum(body),
+            position: position,
+            fixedFields: UnsafeRawBufferPointer(rebasing: record[5..<headerSize])
+        )
+        guard stored == computed else {
+            throw .corruptEvent(position: position, reason: "checksum mismatch (stored \(stored), computed \(computed))")
+        }
+        let version = UInt64(littleEndian: record.loadUnaligned(fromByteOffset: 5, as: UInt64.self))
+        let recordedAt = Int64(littleEndian: record.loadUnaligned(fromByteOffset: 13, as: Int64.self))
+        var reader = ByteReader(Array(body))
+        do {
+            let streamText = try reader.readString()
+            guard let stream = StreamName(streamText) else {
+                throw JournalError.corruptEvent(position: position, reason: "invalid stream name \(streamText)")
+            }
+            let type = try reader.readString()
+            guard case .object(let metadata) = try JSONValue.decodeBinary(from: &reader) else {
+                throw JournalError.corruptEvent(position: position, reason: "the metadata is not an object")
+            }
+            let data = try JSONValue.decodeBinary(from: &reader)
+            guard reader.isAtEnd else {
+                throw JournalError.corruptEvent(position: position, reason: "unexpected bytes after the event data")
+            }
+            return RecordedEvent(
+                position: position,
+                stream: stream,
+                version: version,
+                type: type,
+                recordedAt: Timestamp(millisecondsSinceEpoch: recordedAt),
+                metadata: metadata,
+                data: data
+            )
+        } catch let error as JournalError {
+            throw error
+        } catch {
+            throw .corruptEvent(position: position, reason: "\(error)")
+        }
+    }
+
+    private static func trailerChecksum(bodyChecksum: UInt32, position: UInt64, fixedFields: UnsafeRawBufferPointer) -> UInt32 {
+        let afterPosition = withUnsafeBytes(of: position.bigEndian) { CRC32C.checksum($0, seed: bodyChecksum) }
+        return CRC32C.checksum(fixedFields, seed: afterPosition)
+    }
+}
+
+/// An append whose event bodies are already encoded, ready for the writer thread.
+struct PreparedAppend: Sendable {
+    struct Write: Sendable {
+        let stream: StreamName
+        let headKey: [UInt8]
+        let streamPrefix: [UInt8]
+        let expectedVersion: ExpectedVersion
+        let bodies: [EventRecordCodec.EncodedBody]
+    }
+
+    let writes: [Write]
+    let eventCount: Int
+
+    init(_ request: AppendRequest) {
+        writes = request.writes.map { write in
+            Write(
+                stream: write.stream,
+                headKey: JournalKeys.head(write.stream),
+                streamPrefix: JournalKeys.streamPrefix(write.stream),
+                expectedVersion: write.expectedVersion,
+                bodies: write.events.map { EventRecordCodec.encodeBody(stream: write.stream, event: $0) }
+            )
+        }
+        eventCount = request.eventCount
+    }
+}

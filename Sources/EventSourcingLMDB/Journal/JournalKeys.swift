@@ -1,0 +1,63 @@
+import EventSourcing
+
+/// The key layouts of the journal's LMDB databases.
+///
+/// - `events`: position (8 bytes big-endian, so keys sort in log order) → event record.
+/// - `streams`: stream name (2-byte big-endian length + UTF-8) + version (8 bytes big-endian)
+///   → position. One stream's events are one contiguous key range.
+/// - `heads`: stream name (UTF-8) → the stream's current version (8 bytes big-endian).
+enum JournalKeys {
+    /// The longest stream name a key can hold (LMDB keys are at most 511 bytes).
+    static let maxStreamNameLength = 400
+
+    static func event(_ position: UInt64) -> [UInt8] {
+        withUnsafeBytes(of: position.bigEndian) { Array($0) }
+    }
+
+    static func position(fromEventKey key: UnsafeRawBufferPointer) -> UInt64? {
+        guard key.count == 8 else { return nil }
+        return UInt64(bigEndian: key.loadUnaligned(as: UInt64.self))
+    }
+
+    static func streamPrefix(_ stream: StreamName) -> [UInt8] {
+        let name = Array(stream.description.utf8)
+        var key: [UInt8] = []
+        key.reserveCapacity(name.count + 10)
+        key.append(UInt8(truncatingIfNeeded: name.count >> 8))
+        key.append(UInt8(truncatingIfNeeded: name.count))
+        key.append(contentsOf: name)
+        return key
+    }
+
+    static func stream(_ stream: StreamName, version: UInt64) -> [UInt8] {
+        var key = streamPrefix(stream)
+        withUnsafeBytes(of: version.bigEndian) { key.append(contentsOf: $0) }
+        return key
+    }
+
+    static func head(_ stream: StreamName) -> [UInt8] {
+        Array(stream.description.utf8)
+    }
+
+    static func uint64(_ value: UInt64) -> [UInt8] {
+        withUnsafeBytes(of: value.bigEndian) { Array($0) }
+    }
+
+    static func uint64(from bytes: UnsafeRawBufferPointer) -> UInt64? {
+        guard bytes.count == 8 else { return nil }
+        return UInt64(bigEndian: bytes.loadUnaligned(as: UInt64.self))
+    }
+}
+
+/// The named databases the journal keeps in its environment.
+struct JournalDatabases: Sendable {
+    let events: LMDBDatabase
+    let streams: LMDBDatabase
+    let heads: LMDBDatabase
+
+    init(environment: LMDBEnvironment) throws {
+        events = try environment.openDatabase("events")
+        streams = try environment.openDatabase("streams")
+        heads = try environment.openDatabase("heads")
+    }
+}

@@ -1,0 +1,191 @@
+import Dispatch
+import EventSourcing
+import Foundation
+import Synchronization
+
+/// The journal's single writer: a dedicated thread that commits appends in groups.
+///
+/// Appenders queue a prepared request and suspend. The thread takes everything queued (up to
+/// `maxBatchEvents`), writes it in one LMDB transaction, commits (fsync), and only then resumes
+/// every appender of the batch. While a commit is running the next batch queues up, so the batch
+/// size follows the load without any timer. Requests in one batch are independent: one whose
+/// expected version does not match fails alone, the others commit. Blocking I/O never runs on
+/// Swift's cooperative pool.
+final class JournalWriter: Sendable {
+    typealias Completion = CheckedContinuation<Result<AppendResult, JournalError>, Never>
+
+    private struct Pending {
+        let append: PreparedAppend
+        let completion: Completion
+    }
+
+    private struct Queue {
+        var pending: [Pending] = []
+        var idle = false
+        var closed = false
+    }
+
+    private let environment: LMDBEnvironment
+    private let databases: JournalDatabases
+    private let commits: PositionWatch
+    private let maxBatchEvents: Int
+    private let queue = Mutex(Queue())
+    private let wakeup = DispatchSemaphore(value: 0)
+    /// Whether the thread has ended, and who waits for it to.
+    private let termination = Mutex<(ended: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+    private let statistics = Mutex(JournalWriterStatistics())
+
+    init(environment: LMDBEnvironment, databases: JournalDatabases, commits: PositionWatch, maxBatchEvents: Int) {
+        self.environment = environment
+        self.databases = databases
+        self.commits = commits
+        self.maxBatchEvents = maxBatchEvents
+    }
+
+    /// Starts the writer thread, continuing the log after `lastPosition`.
+    func start(lastPosition: UInt64) {
+        let thread = Thread { [self] in
+            self.loop(lastPosition: lastPosition)
+        }
+        thread.name = "tributary-journal-writer"
+        thread.start()
+    }
+
+    /// Queues `append` and returns once it is durable (or has failed).
+    func submit(_ append: PreparedAppend) async -> Result<AppendResult, JournalError> {
+        await withCheckedContinuation { (completion: Completion) in
+            let accepted: (accepted: Bool, wake: Bool) = queue.withLock { queue in
+                guard !queue.closed else { return (false, false) }
+                queue.pending.append(Pending(append: append, completion: completion))
+                let wake = queue.idle
+                queue.idle = false
+                return (true, wake)
+            }
+            if !accepted.accepted {
+                completion.resume(returning: .failure(.closed))
+            } else if accepted.wake {
+                wakeup.signal()
+            }
+        }
+    }
+
+    /// Stops taking appends, commits everything already queued, and waits for the thread to end.
+    func stop() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let ended = termination.withLock { termination in
+                if !termination.ended { termination.waiters.append(continuation) }
+                return termination.ended
+            }
+            if ended {
+                continuation.resume()
+                return
+            }
+            let wake: Bool = queue.withLock { queue in
+                queue.closed = true
+                let wake = queue.idle
+                queue.idle = false
+                return wake
+            }
+            if wake { wakeup.signal() }
+        }
+    }
+
+    /// Counters for monitoring.
+    var currentStatistics: JournalWriterStatistics {
+        statistics.withLock { $0 }
+    }
+
+    // MARK: - The writer thread
+
+    private func loop(lastPosition initialPosition: UInt64) {
+        var lastPosition = initialPosition
+        while true {
+            let batch: [Pending]? = queue.withLock { queue in
+                if queue.pending.isEmpty {
+                    if queue.closed { return nil }
+                    queue.idle = true
+                    return []
+                }
+                return takeBatch(from: &queue.pending)
+            }
+            guard let batch else { break }
+            if batch.isEmpty {
+                wakeup.wait()
+                continue
+            }
+            commit(batch, lastPosition: &lastPosition)
+        }
+        let waiters = termination.withLock { termination in
+            termination.ended = true
+            return termination.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    private func takeBatch(from pending: inout [Pending]) -> [Pending] {
+        var events = 0
+        var count = 0
+        while count < pending.count, count == 0 || events + pending[count].append.eventCount <= maxBatchEvents {
+            events += pending[count].append.eventCount
+            count += 1
+        }
+        if count == pending.count {
+            defer { pending.removeAll(keepingCapacity: true) }
+            return pending
+        }
+        let batch = Array(pending[..<count])
+        pending.removeFirst(count)
+        return batch
+    }
+
+    private func commit(_ batch: [Pending], lastPosition: inout UInt64) {
+        let started = ContinuousClock.now
+        let committedAt = Timestamp.now()
+        let startPosition = lastPosition
+        var results: [Result<AppendResult, JournalError>] = []
+        var endPosition = startPosition
+        do {
+            try environment.withWriteTransaction { transaction in
+                // This body may run again after the map grows: it starts from scratch each time.
+                var writer = BatchWriter(
+                    transaction: transaction,
+                    databases: databases,
+                    position: startPosition,
+                    committedAt: committedAt
+                )
+                results = try batch.map { try writer.write($0.append) }
+                try writer.writeHeads()
+                endPosition = writer.position
+            }
+        } catch {
+            let failure = JournalError.storage("\(error)")
+            for pending in batch { pending.completion.resume(returning: .failure(failure)) }
+            statistics.withLock { $0.failedCommits += 1 }
+            return
+        }
+        lastPosition = endPosition
+        let elapsed = ContinuousClock.now - started
+        statistics.withLock { statistics in
+            statistics.commits += 1
+            statistics.events += endPosition - startPosition
+            statistics.lastBatchRequests = batch.count
+            statistics.totalCommitTime += elapsed
+        }
+        for (pending, result) in zip(batch, results) { pending.completion.resume(returning: result) }
+        commits.advance(to: endPosition)
+    }
+}
+
+/// What the writer has done so far.
+public struct JournalWriterStatistics: Sendable, Hashable {
+    /// Transactions committed.
+    public var commits: UInt64 = 0
+    /// Events committed.
+    public var events: UInt64 = 0
+    /// Transactions that failed (every append in them failed).
+    public var failedCommits: UInt64 = 0
+    /// The number of append requests in the last committed batch.
+    public var lastBatchRequests: Int = 0
+    /// Time spent writing and committing.
+    public var totalCommitTime: Duration = .zero
+}
