@@ -3,7 +3,6 @@ import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
-    .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
 let package = Package(
@@ -17,8 +16,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
-        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // MARK: - Storage
@@ -67,6 +67,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: - Application
+        .target(
+            name: "Ingestion",
+            dependencies: ["CRM", "EventSourcing", "JSON", "Salesforce"],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: - Edges
         .target(
             name: "HTTPAPI",
@@ -74,9 +81,12 @@ let package = Package(
                 "CRM",
                 "EventSourcing",
                 "EventSourcingLMDB",
+                "Ingestion",
                 "JSON",
                 "Salesforce",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -105,6 +115,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "CRMTests", dependencies: ["CRM", "EventSourcing", "JSON"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "IngestionTests",
+            dependencies: ["Ingestion", "CRM", "EventSourcing", "JSON", "Salesforce"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "SalesforceTests", dependencies: ["Salesforce", "JSON"], swiftSettings: swiftSettings),
         .testTarget(
             name: "HTTPAPITests",

@@ -1,0 +1,150 @@
+import EventSourcing
+import JSON
+
+/// The read model of one record type: every record's mapped view, kept current from the log.
+///
+/// It folds each record's events with the aggregate's own `evolve`, so views converge exactly as
+/// the aggregates do, and applies the field mapping to produce the view. Ids are kept sorted
+/// lazily (new ids are merged in on the next list query) so ingestion never pays for ordering.
+public actor RecordProjection: Projection {
+    private struct Entry {
+        var state: RecordState
+        var view: RecordView
+    }
+
+    public nonisolated let name: String
+    public nonisolated let applied = PositionWatch()
+    /// The record type this projection serves.
+    public nonisolated let recordType: RecordType
+    private let aggregate: SalesforceRecord
+    private let mapping: EntityMapping
+
+    private var records: [String: Entry] = [:]
+    private var sortedIDs: [String] = []
+    private var newIDs: [String] = []
+    private var undecodable = 0
+
+    /// A projection of `mapping.recordType` records.
+    public init(mapping: EntityMapping) {
+        self.recordType = mapping.recordType
+        self.name = mapping.recordType.rawValue
+        self.aggregate = SalesforceRecord(type: mapping.recordType)
+        self.mapping = mapping
+    }
+
+    public func apply(_ events: [RecordedEvent]) {
+        let category = recordType.rawValue
+        for recorded in events where recorded.stream.category == category {
+            guard let event = try? aggregate.decode(recorded) else {
+                undecodable += 1
+                continue
+            }
+            let id = recorded.stream.id
+            var state = records[id]?.state ?? RecordState()
+            if records[id] == nil { newIDs.append(id) }
+            aggregate.evolve(
+                &state,
+                with: event,
+                at: EventPosition(position: recorded.position, version: recorded.version, recordedAt: recorded.recordedAt)
+            )
+            let view = RecordView(
+                id: id,
+                recordType: recordType,
+                version: recorded.version,
+                deleted: state.deleted,
+                position: recorded.position,
+                updatedAt: state.updatedAt,
+                fields: mapping.domainFields(of: state)
+            )
+            records[id] = Entry(state: state, view: view)
+        }
+    }
+
+    /// The view of record `id`, or `nil` when it has no events.
+    public func view(id: String) -> RecordView? {
+        records[id]?.view
+    }
+
+    /// The number of records (deleted ones included).
+    public var count: Int { records.count }
+
+    /// Events of this type that could not be decoded (a sign of a bug or corruption).
+    public var undecodableEvents: Int { undecodable }
+
+    /// A page of records matching `query`, in id order.
+    public func list(_ query: RecordQuery) -> RecordPage {
+        mergeNewIDs()
+        var start = 0
+        if let after = query.after {
+            start = sortedIDs.partitioningIndex { $0 > after }
+        }
+        let limit = max(1, query.limit)
+        var items: [RecordView] = []
+        var index = start
+        while index < sortedIDs.count {
+            if let view = records[sortedIDs[index]]?.view, matches(view, query) {
+                if items.count == limit {
+                    return RecordPage(items: items, next: items.last?.id)
+                }
+                items.append(view)
+            }
+            index += 1
+        }
+        return RecordPage(items: items, next: nil)
+    }
+
+    private func matches(_ view: RecordView, _ query: RecordQuery) -> Bool {
+        if view.deleted, !query.includeDeleted { return false }
+        for (field, expected) in query.filters {
+            guard let value = view.fields[field], value.filterText == expected else { return false }
+        }
+        return true
+    }
+
+    private func mergeNewIDs() {
+        guard !newIDs.isEmpty else { return }
+        newIDs.sort()
+        var merged: [String] = []
+        merged.reserveCapacity(sortedIDs.count + newIDs.count)
+        var left = 0
+        var right = 0
+        while left < sortedIDs.count, right < newIDs.count {
+            if sortedIDs[left] < newIDs[right] {
+                merged.append(sortedIDs[left])
+                left += 1
+            } else {
+                merged.append(newIDs[right])
+                right += 1
+            }
+        }
+        merged.append(contentsOf: sortedIDs[left...])
+        merged.append(contentsOf: newIDs[right...])
+        sortedIDs = merged
+        newIDs.removeAll(keepingCapacity: true)
+    }
+}
+
+extension JSONValue {
+    /// The text a list filter compares against.
+    fileprivate var filterText: String? {
+        switch self {
+        case .string(let text): text
+        case .number(let number): number.text
+        case .bool(let flag): flag ? "true" : "false"
+        default: nil
+        }
+    }
+}
+
+extension Array {
+    /// The first index whose element satisfies `predicate`, for a predicate false then true.
+    fileprivate func partitioningIndex(where predicate: (Element) -> Bool) -> Int {
+        var low = 0
+        var high = count
+        while low < high {
+            let middle = (low + high) / 2
+            if predicate(self[middle]) { high = middle } else { low = middle + 1 }
+        }
+        return low
+    }
+}

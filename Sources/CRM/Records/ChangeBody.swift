@@ -1,0 +1,54 @@
+import JSON
+
+/// The Salesforce data a change carries, exactly as received.
+///
+/// `fields` holds source field names and values (compound fields nested, as CDC sends them, or
+/// flat, as the REST API does). The field lists come from the change event header and say which
+/// of those fields changed; they may be Pub/Sub bitmaps (`0x…`) rather than names.
+public struct ChangeBody: Sendable, Hashable {
+    /// The Salesforce fields as received.
+    public var fields: JSONObject
+    /// The header's `changedFields` (empty when absent).
+    public var changedFields: [String]
+    /// The header's `nulledFields` (empty when absent).
+    public var nulledFields: [String]
+    /// The header's `diffFields` (empty when absent).
+    public var diffFields: [String]
+
+    /// A change body.
+    public init(fields: JSONObject, changedFields: [String] = [], nulledFields: [String] = [], diffFields: [String] = []) {
+        self.fields = fields
+        self.changedFields = changedFields
+        self.nulledFields = nulledFields
+        self.diffFields = diffFields
+    }
+}
+
+/// What a command asks of a record.
+public enum RecordOperation: String, Sendable, Hashable, CaseIterable {
+    case create, update, delete, undelete
+}
+
+/// A command for one record: the data of a CDC change, a backfilled record or a service's
+/// request, already translated out of its transport.
+public struct RecordCommand: Sendable, Hashable {
+    /// What to do.
+    public var operation: RecordOperation
+    /// The Salesforce data.
+    public var body: ChangeBody
+    /// Where it came from and when Salesforce committed it.
+    public var facts: ChangeFacts
+
+    /// A command.
+    public init(operation: RecordOperation, body: ChangeBody, facts: ChangeFacts) {
+        self.operation = operation
+        self.body = body
+        self.facts = facts
+    }
+}
+
+/// Why a record refused a command.
+public enum RecordRejection: Error, Hashable, Sendable {
+    /// A service asked to delete or undelete a record Tributary has never seen.
+    case recordNotFound
+}

@@ -1,0 +1,120 @@
+import JSON
+
+/// Where a change came from.
+public enum ChangeSource: String, Sendable, Hashable, CaseIterable {
+    /// A Salesforce Change Data Capture event.
+    case cdc
+    /// A record read by a backfill from the Salesforce REST API.
+    case backfill
+    /// A command from another service over HTTP.
+    case api
+    /// A record re-read after a gap event.
+    case gapFill = "gap-fill"
+}
+
+/// The facts about a change that every event keeps as metadata: its source and, for CDC, the
+/// change event header's identity and timing.
+public struct ChangeFacts: Sendable, Hashable {
+    /// Where the change came from.
+    public var source: ChangeSource
+    /// The Salesforce object name, e.g. `Account`.
+    public var entity: String
+    /// The Salesforce change type (`CREATE`, `UPDATE`, …) when the change came from CDC.
+    public var changeType: String?
+    /// The Salesforce transaction the change belongs to.
+    public var transactionKey: String?
+    /// The change's order within its transaction.
+    public var sequenceNumber: Int64?
+    /// When Salesforce committed the change, epoch milliseconds. Drives convergence: an older
+    /// change never overwrites a newer value.
+    public var commitTimestamp: Int64?
+    /// Salesforce's commit number (diagnostic only: not unique, not ordered).
+    public var commitNumber: Int64?
+    /// The user who made the change.
+    public var commitUser: String?
+    /// The API client that made the change, when it came through an API.
+    public var changeOrigin: String?
+    /// The CometD / Pub/Sub replay id, as received.
+    public var replayId: String?
+    /// The event schema id, when known.
+    public var schemaId: String?
+    /// The EventBridge event id, when the change came through EventBridge.
+    public var eventBridgeID: String?
+
+    /// Facts about a change.
+    public init(
+        source: ChangeSource,
+        entity: String,
+        changeType: String? = nil,
+        transactionKey: String? = nil,
+        sequenceNumber: Int64? = nil,
+        commitTimestamp: Int64? = nil,
+        commitNumber: Int64? = nil,
+        commitUser: String? = nil,
+        changeOrigin: String? = nil,
+        replayId: String? = nil,
+        schemaId: String? = nil,
+        eventBridgeID: String? = nil
+    ) {
+        self.source = source
+        self.entity = entity
+        self.changeType = changeType
+        self.transactionKey = transactionKey
+        self.sequenceNumber = sequenceNumber
+        self.commitTimestamp = commitTimestamp
+        self.commitNumber = commitNumber
+        self.commitUser = commitUser
+        self.changeOrigin = changeOrigin
+        self.replayId = replayId
+        self.schemaId = schemaId
+        self.eventBridgeID = eventBridgeID
+    }
+}
+
+extension ChangeFacts {
+    /// The facts as event metadata (absent facts are left out).
+    var metadata: JSONObject {
+        var object = JSONObject()
+        object.reserveCapacity(12)
+        object.appendUnique(key: "source", value: .string(source.rawValue))
+        object.appendUnique(key: "entity", value: .string(entity))
+        func add(_ key: String, _ value: String?) {
+            if let value { object.appendUnique(key: key, value: .string(value)) }
+        }
+        func add(_ key: String, _ value: Int64?) {
+            if let value { object.appendUnique(key: key, value: .number(JSONNumber(value))) }
+        }
+        add("changeType", changeType)
+        add("transactionKey", transactionKey)
+        add("sequenceNumber", sequenceNumber)
+        add("commitTimestamp", commitTimestamp)
+        add("commitNumber", commitNumber)
+        add("commitUser", commitUser)
+        add("changeOrigin", changeOrigin)
+        add("replayId", replayId)
+        add("schemaId", schemaId)
+        add("eventBridgeId", eventBridgeID)
+        return object
+    }
+
+    /// Facts back from event metadata; `nil` when the source or entity is missing.
+    init?(metadata: JSONObject) {
+        guard let source = metadata["source"]?.stringValue.flatMap(ChangeSource.init(rawValue:)),
+            let entity = metadata["entity"]?.stringValue
+        else { return nil }
+        self.init(
+            source: source,
+            entity: entity,
+            changeType: metadata["changeType"]?.stringValue,
+            transactionKey: metadata["transactionKey"]?.stringValue,
+            sequenceNumber: metadata["sequenceNumber"]?.int64Value,
+            commitTimestamp: metadata["commitTimestamp"]?.int64Value,
+            commitNumber: metadata["commitNumber"]?.int64Value,
+            commitUser: metadata["commitUser"]?.stringValue,
+            changeOrigin: metadata["changeOrigin"]?.stringValue,
+            replayId: metadata["replayId"]?.stringValue,
+            schemaId: metadata["schemaId"]?.stringValue,
+            eventBridgeID: metadata["eventBridgeId"]?.stringValue
+        )
+    }
+}

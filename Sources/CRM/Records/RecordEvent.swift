@@ -1,0 +1,103 @@
+import EventSourcing
+import JSON
+
+/// What happened to a record: created, updated, deleted or undeleted.
+public enum RecordEventKind: String, Sendable, Hashable, CaseIterable {
+    case created = "Created"
+    case updated = "Updated"
+    case deleted = "Deleted"
+    case undeleted = "Undeleted"
+
+    init(_ operation: RecordOperation) {
+        switch operation {
+        case .create: self = .created
+        case .update: self = .updated
+        case .delete: self = .deleted
+        case .undelete: self = .undeleted
+        }
+    }
+}
+
+/// A domain event of any record type (`ClientCreated`, `DealUpdated`, …).
+///
+/// It keeps the source's facts: the Salesforce fields as received and the header facts. The field
+/// mapping is applied only when state and views are built, so a mapping change needs no data
+/// migration.
+public struct RecordEvent: Sendable, Hashable {
+    /// What happened.
+    public var kind: RecordEventKind
+    /// The Salesforce data of the change.
+    public var body: ChangeBody
+    /// Where the change came from and when Salesforce committed it.
+    public var facts: ChangeFacts
+
+    /// An event.
+    public init(kind: RecordEventKind, body: ChangeBody, facts: ChangeFacts) {
+        self.kind = kind
+        self.body = body
+        self.facts = facts
+    }
+}
+
+/// The table of stored event type names: `<Type><Kind>`, e.g. `ClientCreated`. These strings are
+/// the stored format; never derive them from Swift type names.
+public enum RecordEventTypeName {
+    /// The stored name of `kind` for `type`.
+    public static func name(_ type: RecordType, _ kind: RecordEventKind) -> String {
+        table[type]?[kind] ?? type.eventPrefix + kind.rawValue
+    }
+
+    /// The kind a stored name denotes for `type`, or `nil` when it is not one of its names.
+    public static func kind(of name: String, for type: RecordType) -> RecordEventKind? {
+        reverse[type]?[name]
+    }
+
+    private static let table: [RecordType: [RecordEventKind: String]] = Dictionary(
+        uniqueKeysWithValues: RecordType.allCases.map { type in
+            (type, Dictionary(uniqueKeysWithValues: RecordEventKind.allCases.map { ($0, type.eventPrefix + $0.rawValue) }))
+        }
+    )
+
+    private static let reverse: [RecordType: [String: RecordEventKind]] = table.mapValues { names in
+        Dictionary(uniqueKeysWithValues: names.map { ($0.value, $0.key) })
+    }
+}
+
+extension RecordEvent {
+    /// The stored form: type name, the facts as metadata, the body as data.
+    func encoded(as type: RecordType) -> NewEvent {
+        var data = JSONObject()
+        data.reserveCapacity(4)
+        data.appendUnique(key: "fields", value: .object(body.fields))
+        if !body.changedFields.isEmpty { data.appendUnique(key: "changedFields", value: .array(body.changedFields.map(JSONValue.string))) }
+        if !body.nulledFields.isEmpty { data.appendUnique(key: "nulledFields", value: .array(body.nulledFields.map(JSONValue.string))) }
+        if !body.diffFields.isEmpty { data.appendUnique(key: "diffFields", value: .array(body.diffFields.map(JSONValue.string))) }
+        return NewEvent(type: RecordEventTypeName.name(type, kind), metadata: facts.metadata, data: .object(data))
+    }
+
+    /// An event back from its stored form.
+    init(decoding recorded: RecordedEvent, as type: RecordType) throws(EventDecodingError) {
+        guard let kind = RecordEventTypeName.kind(of: recorded.type, for: type) else {
+            throw EventDecodingError(position: recorded.position, message: "\(recorded.type) is not an event of \(type.rawValue)")
+        }
+        guard let facts = ChangeFacts(metadata: recorded.metadata) else {
+            throw EventDecodingError(position: recorded.position, message: "the metadata lacks source or entity")
+        }
+        guard let fields = recorded.data["fields"]?.objectValue else {
+            throw EventDecodingError(position: recorded.position, message: "the data has no fields object")
+        }
+        func list(_ key: String) -> [String] {
+            recorded.data[key]?.arrayValue?.compactMap(\.stringValue) ?? []
+        }
+        self.init(
+            kind: kind,
+            body: ChangeBody(
+                fields: fields,
+                changedFields: list("changedFields"),
+                nulledFields: list("nulledFields"),
+                diffFields: list("diffFields")
+            ),
+            facts: facts
+        )
+    }
+}

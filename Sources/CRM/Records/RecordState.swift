@@ -1,0 +1,137 @@
+import EventSourcing
+import JSON
+
+/// What Tributary knows of one record: its Salesforce fields by source path, each with the
+/// commit time of the change that set it.
+///
+/// Compound fields are kept component by component (`BillingAddress.City`), so a change to one
+/// component never disturbs the others. The field mapping is not applied here: views apply it
+/// when they read the state.
+public struct RecordState: Sendable, Hashable {
+    /// One field's value and the Salesforce commit time (epoch ms) of the change that set it.
+    public struct Field: Sendable, Hashable {
+        /// The value as received (`null` when cleared).
+        public var value: JSONValue
+        /// When the change that set it was committed.
+        public var committedAt: Int64
+    }
+
+    /// Whether any event has been recorded for the record.
+    public internal(set) var exists = false
+    /// Whether the record is deleted (in Salesforce's recycle bin).
+    public internal(set) var deleted = false
+    /// The commit time of the delete or undelete that set `deleted`.
+    var deletionChangedAt = Int64.min
+    /// Fields by source path: `Name`, `BillingAddress.City`, `BillingCity`, …
+    public internal(set) var fields: [String: Field] = [:]
+    /// When the last event for the record was recorded.
+    public internal(set) var updatedAt = Timestamp(millisecondsSinceEpoch: 0)
+
+    /// An empty state: a record with no events.
+    public init() {}
+
+    /// The value at source path `path` (e.g. `BillingAddress.City`), `nil` when never set.
+    public func value(at path: String) -> JSONValue? {
+        fields[path]?.value
+    }
+}
+
+extension RecordState {
+    /// Folds `event` in. Order-insensitive: each field keeps the value of the latest commit
+    /// whatever order events arrive in; equal commit times fall back to journal order.
+    mutating func apply(_ event: RecordEvent, at position: EventPosition) {
+        let time = event.facts.commitTimestamp ?? position.recordedAt.millisecondsSinceEpoch
+        exists = true
+        if position.recordedAt > updatedAt { updatedAt = position.recordedAt }
+        switch event.kind {
+        case .deleted:
+            if time >= deletionChangedAt {
+                deleted = true
+                deletionChangedAt = time
+            }
+        case .undeleted:
+            if time >= deletionChangedAt {
+                deleted = false
+                deletionChangedAt = time
+            }
+            applyFields(event.body, time: time, changedOnly: false)
+        case .created:
+            applyFields(event.body, time: time, changedOnly: false)
+        case .updated:
+            applyFields(event.body, time: time, changedOnly: true)
+        }
+    }
+
+    private mutating func applyFields(_ body: ChangeBody, time: Int64, changedOnly: Bool) {
+        let selection = ChangedFieldSelection(body: body, changedOnly: changedOnly)
+        for member in body.fields {
+            if case .object(let components) = member.value {
+                // A CometD large-text diff (`{"diff": …}`) is never a value: it needs the stored
+                // text to patch, which is handled before the event is recorded.
+                if components.count == 1, components["diff"] != nil { continue }
+                for component in components {
+                    let path = member.key + "." + component.key
+                    if selection.includes(path: path, topLevel: member.key, value: component.value) {
+                        set(path, component.value, time: time)
+                    }
+                }
+            } else if selection.includes(path: member.key, topLevel: member.key, value: member.value) {
+                set(member.key, member.value, time: time)
+                if member.value.isNull { clearComponents(of: member.key, time: time) }
+            }
+        }
+        for name in selection.nulledNames where body.fields[name] == nil {
+            set(name, .null, time: time)
+        }
+    }
+
+    private mutating func set(_ path: String, _ value: JSONValue, time: Int64) {
+        if let existing = fields[path], existing.committedAt > time { return }
+        fields[path] = Field(value: value, committedAt: time)
+    }
+
+    /// A compound field set to null clears each of its components.
+    private mutating func clearComponents(of key: String, time: Int64) {
+        let prefix = key + "."
+        for path in fields.keys where path.hasPrefix(prefix) {
+            set(path, .null, time: time)
+        }
+    }
+}
+
+/// Which members of an UPDATE body are changes, per the header's field lists.
+///
+/// - No `changedFields` (a bare payload from a service, an API upsert): every member present is a
+///   change, `null` clears.
+/// - `changedFields` as names (CometD, AppFlow): only the members named (or whose compound
+///   parent is named) in `changedFields` or `nulledFields` are changes; other members are
+///   enrichment and never overwrite.
+/// - `changedFields` as Pub/Sub bitmaps that were not decoded: unchanged fields arrive as `null`
+///   too, so only non-null members are taken as changes.
+struct ChangedFieldSelection {
+    private enum Mode { case all, named(Set<String>), nonNullOnly }
+    private let mode: Mode
+    /// Field names from `nulledFields` (when given as names).
+    let nulledNames: [String]
+
+    init(body: ChangeBody, changedOnly: Bool) {
+        let isBitmap: (String) -> Bool = { $0.hasPrefix("0x") || $0.contains("-0x") }
+        let nulled = body.nulledFields.contains(where: isBitmap) ? [] : body.nulledFields
+        nulledNames = changedOnly ? nulled : []
+        if !changedOnly || body.changedFields.isEmpty && nulled.isEmpty {
+            mode = .all
+        } else if body.changedFields.contains(where: isBitmap) {
+            mode = .nonNullOnly
+        } else {
+            mode = .named(Set(body.changedFields).union(nulled))
+        }
+    }
+
+    func includes(path: String, topLevel: String, value: JSONValue) -> Bool {
+        switch mode {
+        case .all: true
+        case .nonNullOnly: !value.isNull
+        case .named(let names): names.contains(path) || names.contains(topLevel)
+        }
+    }
+}

@@ -1,0 +1,38 @@
+import EventSourcing
+
+/// The aggregate behind every CRM record type: one Salesforce record, mirrored.
+///
+/// The six record types share this behaviour and differ only in their type (which names their
+/// events); what their fields mean lives in the field mapping, applied by views. `decide` turns a
+/// command into the matching event (a CDC change is a fact and is never refused); `evolve` folds
+/// events with per-field commit times so that any delivery order converges.
+public struct SalesforceRecord: Aggregate {
+    /// The record type this aggregate serves.
+    public let type: RecordType
+
+    /// The aggregate for records of `type`.
+    public init(type: RecordType) {
+        self.type = type
+    }
+
+    public var initialState: RecordState { RecordState() }
+
+    public func decide(_ command: RecordCommand, state: RecordState) throws(RecordRejection) -> [RecordEvent] {
+        if command.facts.source == .api, command.operation == .delete || command.operation == .undelete, !state.exists {
+            throw .recordNotFound
+        }
+        return [RecordEvent(kind: RecordEventKind(command.operation), body: command.body, facts: command.facts)]
+    }
+
+    public func evolve(_ state: inout RecordState, with event: RecordEvent, at position: EventPosition) {
+        state.apply(event, at: position)
+    }
+
+    public func encode(_ event: RecordEvent) -> NewEvent {
+        event.encoded(as: type)
+    }
+
+    public func decode(_ event: RecordedEvent) throws(EventDecodingError) -> RecordEvent {
+        try RecordEvent(decoding: event, as: type)
+    }
+}

@@ -1,0 +1,52 @@
+import CRM
+import EventSourcing
+import EventSourcingLMDB
+
+/// Everything `buildApplication` needs to wire a Tributary server.
+public struct TributaryConfiguration: Sendable {
+    /// Where the journal lives.
+    public enum Storage: Sendable {
+        /// LMDB in this directory (created if missing): the embedded default.
+        case lmdb(directory: String, configuration: LMDBJournalConfiguration = .init())
+        /// In memory only: for tests and trying things out; everything is lost on exit.
+        case inMemory
+    }
+
+    /// The address to listen on.
+    public var host: String
+    /// The port to listen on (0 picks a free one).
+    public var port: Int
+    /// Where the journal lives.
+    public var storage: Storage
+    /// The field mappings in force.
+    public var mappings: MappingSet
+    /// How long records stay resident.
+    public var registry: RegistryConfiguration
+    /// The largest request body accepted, in bytes (413 beyond).
+    public var maxBodySize: Int
+    /// The most changes one `POST /v1/cdc` may carry (413 beyond).
+    public var maxBatchItems: Int
+    /// The longest a read may wait for `minPosition`, in milliseconds.
+    public var maxWaitMilliseconds: Int
+
+    /// Settings; the defaults listen on 127.0.0.1:8080 with LMDB under `./data`.
+    public init(
+        host: String = "127.0.0.1",
+        port: Int = 8080,
+        storage: Storage = .lmdb(directory: "./data"),
+        mappings: MappingSet = .defaults,
+        registry: RegistryConfiguration = .init(),
+        maxBodySize: Int = 8 << 20,
+        maxBatchItems: Int = 10_000,
+        maxWaitMilliseconds: Int = 30_000
+    ) {
+        self.host = host
+        self.port = port
+        self.storage = storage
+        self.mappings = mappings
+        self.registry = registry
+        self.maxBodySize = maxBodySize
+        self.maxBatchItems = maxBatchItems
+        self.maxWaitMilliseconds = maxWaitMilliseconds
+    }
+}

@@ -1,0 +1,241 @@
+import JSON
+
+/// The OpenAPI 3.1 description of the API this server implements, served at `/openapi.json`.
+///
+/// Kept as JSON text so it reads like the document clients see; a test parses it and checks
+/// every route the router serves is described.
+enum OpenAPIDocument {
+    /// The parsed document (`null` only if the text below stopped being JSON, which a test catches).
+    static let document: JSONValue = (try? JSONValue(parsing: text)) ?? .null
+
+    static let text = #"""
+    {
+      "openapi": "3.1.0",
+      "info": {
+        "title": "Tributary",
+        "version": "1",
+        "description": "A durable, queryable, replayable mirror of Salesforce records, fed by Change Data Capture events."
+      },
+      "paths": {
+        "/health": {
+          "get": {
+            "operationId": "health",
+            "summary": "Liveness: 200 while the process runs.",
+            "responses": {"200": {"description": "Alive", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Status"}}}}}
+          }
+        },
+        "/ready": {
+          "get": {
+            "operationId": "ready",
+            "summary": "Readiness: 200 once the journal is open and the read models have caught up.",
+            "responses": {
+              "200": {"description": "Ready", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Status"}}}},
+              "503": {"$ref": "#/components/responses/Unavailable"}
+            }
+          }
+        },
+        "/openapi.json": {
+          "get": {
+            "operationId": "openapi",
+            "summary": "This document.",
+            "responses": {"200": {"description": "The OpenAPI document", "content": {"application/json": {"schema": {"type": "object"}}}}}
+          }
+        },
+        "/v1/cdc": {
+          "post": {
+            "operationId": "ingestChanges",
+            "summary": "Ingest one Salesforce change event or a batch (array) of them.",
+            "description": "Each item may be an EventBridge event (change under detail.payload or detail), a CometD message or its inner data object, or a bare payload with a ChangeEventHeader. Answers after the resulting events are durable.",
+            "requestBody": {
+              "required": true,
+              "content": {"application/json": {"schema": {
+                "oneOf": [
+                  {"$ref": "#/components/schemas/ChangeEventItem"},
+                  {"type": "array", "minItems": 1, "items": {"$ref": "#/components/schemas/ChangeEventItem"}}
+                ]
+              }}}
+            },
+            "responses": {
+              "200": {"description": "Every change was handled", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/IngestReport"}}}},
+              "413": {"$ref": "#/components/responses/Problem"},
+              "422": {"$ref": "#/components/responses/Problem"},
+              "503": {"$ref": "#/components/responses/Unavailable"}
+            }
+          }
+        },
+        "/v1/projections": {
+          "get": {
+            "operationId": "listProjections",
+            "summary": "Read models with their position and lag behind the journal.",
+            "responses": {"200": {"description": "Projections", "content": {"application/json": {"schema": {
+              "type": "array",
+              "items": {"type": "object", "required": ["name", "position", "lag"], "properties": {
+                "name": {"type": "string"}, "position": {"type": "integer", "minimum": 0}, "lag": {"type": "integer", "minimum": 0}
+              }}
+            }}}}}
+          }
+        },
+        "/v1/gaps": {
+          "get": {
+            "operationId": "listGaps",
+            "summary": "Records waiting for a re-read after gap events, and entities waiting for a re-sync.",
+            "responses": {"200": {"description": "Pending gaps", "content": {"application/json": {"schema": {
+              "type": "object",
+              "required": ["records", "entities"],
+              "properties": {
+                "records": {"type": "array", "items": {"type": "object", "required": ["aggregate", "id", "entity", "commitTimestamp"], "properties": {
+                  "aggregate": {"type": "string"}, "id": {"type": "string"}, "entity": {"type": "string"}, "commitTimestamp": {"type": "integer"}
+                }}},
+                "entities": {"type": "array", "items": {"type": "string"}}
+              }
+            }}}}}
+          }
+        },
+        "/v1/{aggregate}": {
+          "get": {
+            "operationId": "listRecords",
+            "summary": "List records of one type in id order, with equality filters on mapped fields.",
+            "description": "Any query parameter other than the ones listed is an equality filter on a mapped domain field (e.g. industry=Energy).",
+            "parameters": [
+              {"$ref": "#/components/parameters/Aggregate"},
+              {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 50}},
+              {"name": "after", "in": "query", "description": "The cursor from the previous page.", "schema": {"type": "string"}},
+              {"name": "includeDeleted", "in": "query", "schema": {"type": "boolean", "default": false}},
+              {"$ref": "#/components/parameters/MinPosition"},
+              {"$ref": "#/components/parameters/Wait"}
+            ],
+            "responses": {
+              "200": {"description": "A page of records", "content": {"application/json": {"schema": {
+                "type": "object", "required": ["items", "next"], "properties": {
+                  "items": {"type": "array", "items": {"$ref": "#/components/schemas/Record"}},
+                  "next": {"type": ["string", "null"]}
+                }
+              }}}},
+              "400": {"$ref": "#/components/responses/Problem"},
+              "404": {"$ref": "#/components/responses/Problem"},
+              "503": {"$ref": "#/components/responses/Unavailable"}
+            }
+          }
+        },
+        "/v1/{aggregate}/{id}": {
+          "get": {
+            "operationId": "getRecord",
+            "summary": "One record's current view. A deleted record answers 200 with deleted: true.",
+            "parameters": [
+              {"$ref": "#/components/parameters/Aggregate"},
+              {"$ref": "#/components/parameters/RecordID"},
+              {"$ref": "#/components/parameters/MinPosition"},
+              {"$ref": "#/components/parameters/Wait"}
+            ],
+            "responses": {
+              "200": {"description": "The record", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Record"}}}},
+              "400": {"$ref": "#/components/responses/Problem"},
+              "404": {"$ref": "#/components/responses/Problem"},
+              "503": {"$ref": "#/components/responses/Unavailable"}
+            }
+          }
+        },
+        "/v1/{aggregate}/{id}/events": {
+          "get": {
+            "operationId": "getRecordEvents",
+            "summary": "A record's event history, oldest first.",
+            "parameters": [
+              {"$ref": "#/components/parameters/Aggregate"},
+              {"$ref": "#/components/parameters/RecordID"},
+              {"$ref": "#/components/parameters/MinPosition"},
+              {"$ref": "#/components/parameters/Wait"}
+            ],
+            "responses": {
+              "200": {"description": "The events", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Event"}}}}},
+              "400": {"$ref": "#/components/responses/Problem"},
+              "404": {"$ref": "#/components/responses/Problem"},
+              "503": {"$ref": "#/components/responses/Unavailable"}
+            }
+          }
+        }
+      },
+      "components": {
+        "parameters": {
+          "Aggregate": {"name": "aggregate", "in": "path", "required": true, "schema": {"type": "string", "enum": ["clients", "platforms", "contracts", "deals", "services", "subservices"]}},
+          "RecordID": {"name": "id", "in": "path", "required": true, "description": "A Salesforce id; 15 characters are normalised to 18.", "schema": {"type": "string", "pattern": "^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$"}},
+          "MinPosition": {"name": "minPosition", "in": "query", "description": "Answer only once the read model has applied this journal position.", "schema": {"type": "integer", "minimum": 0}},
+          "Wait": {"name": "wait", "in": "query", "description": "How long to wait for minPosition, in milliseconds.", "schema": {"type": "integer", "minimum": 0, "default": 5000}}
+        },
+        "responses": {
+          "Problem": {"description": "The request was refused; nothing was written.", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}},
+          "Unavailable": {
+            "description": "Not available now; retry after the delay given.",
+            "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+          }
+        },
+        "schemas": {
+          "Status": {"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}},
+          "Problem": {
+            "type": "object",
+            "required": ["type", "title", "status", "detail"],
+            "properties": {
+              "type": {"type": "string"},
+              "title": {"type": "string"},
+              "status": {"type": "integer"},
+              "detail": {"type": "string"},
+              "errors": {"type": "array", "items": {"type": "object", "required": ["message"], "properties": {
+                "index": {"type": "integer"}, "field": {"type": "string"}, "message": {"type": "string"}
+              }}}
+            }
+          },
+          "ChangeEventItem": {
+            "type": "object",
+            "description": "An EventBridge event, a CometD message, a CometD data object, or a bare payload with ChangeEventHeader.",
+            "additionalProperties": true
+          },
+          "IngestReport": {
+            "type": "object",
+            "required": ["position", "results"],
+            "properties": {
+              "position": {"type": "integer", "minimum": 0},
+              "results": {"type": "array", "items": {
+                "type": "object",
+                "required": ["index", "entity", "outcome"],
+                "properties": {
+                  "index": {"type": "integer"},
+                  "entity": {"type": "string"},
+                  "recordId": {"type": "string"},
+                  "aggregate": {"type": "string"},
+                  "outcome": {"type": "string", "enum": ["applied", "duplicate", "ignored", "gap-pending", "resync-scheduled"]},
+                  "version": {"type": "integer"}
+                }
+              }}
+            }
+          },
+          "Record": {
+            "type": "object",
+            "required": ["id", "aggregate", "version", "deleted", "position", "updatedAt", "fields"],
+            "properties": {
+              "id": {"type": "string"},
+              "aggregate": {"type": "string"},
+              "version": {"type": "integer"},
+              "deleted": {"type": "boolean"},
+              "position": {"type": "integer"},
+              "updatedAt": {"type": "string", "format": "date-time"},
+              "fields": {"type": "object", "additionalProperties": true}
+            }
+          },
+          "Event": {
+            "type": "object",
+            "required": ["position", "version", "stream", "type", "recordedAt", "metadata", "data"],
+            "properties": {
+              "position": {"type": "integer"},
+              "version": {"type": "integer"},
+              "stream": {"type": "string"},
+              "type": {"type": "string"},
+              "recordedAt": {"type": "string", "format": "date-time"},
+              "metadata": {"type": "object", "required": ["source"], "properties": {"source": {"type": "string", "enum": ["cdc", "backfill", "api", "gap-fill"]}}, "additionalProperties": true},
+              "data": {"type": "object", "additionalProperties": true}
+            }
+          }
+        }
+      }
+    }
+    """#
+}

@@ -1,0 +1,50 @@
+import HTTPTypes
+import Hummingbird
+import JSON
+
+/// `/health`, `/ready`, `/openapi.json`, `GET /v1/projections` and `GET /v1/gaps`.
+struct OperationsRoutes {
+    let tributary: Tributary
+
+    func register(on router: Router<some RequestContext>) {
+        router.get("/health") { _, _ in
+            Response.json(["status": "ok"])
+        }
+        router.get("/ready") { _, _ in
+            let lagging = tributary.projections.values.filter { $0.applied.position < tributary.startupPosition }
+            guard lagging.isEmpty else {
+                throw Problem.unavailable(
+                    "read models are catching up: \(lagging.map(\.name).sorted().joined(separator: ", "))"
+                )
+            }
+            return Response.json(["status": "ready"])
+        }
+        router.get("/openapi.json") { _, _ in
+            Response.json(OpenAPIDocument.document)
+        }
+        router.get("/v1/projections") { _, _ in
+            let last = try await tributary.journal.lastPosition()
+            let entries: [JSONValue] = tributary.projections.values.sorted { $0.name < $1.name }.map { projection in
+                let position = projection.applied.position
+                return [
+                    "name": .string(projection.name),
+                    "position": .number(JSONNumber(position)),
+                    "lag": .number(JSONNumber(last > position ? last - position : 0)),
+                ]
+            }
+            return Response.json(.array(entries))
+        }
+        router.get("/v1/gaps") { _, _ in
+            let gaps = tributary.ingestor.gaps
+            let records: [JSONValue] = gaps.pendingRecords.map { gap in
+                [
+                    "aggregate": .string(gap.stream.category),
+                    "id": .string(gap.stream.id),
+                    "entity": .string(gap.entity),
+                    "commitTimestamp": .number(JSONNumber(gap.commitTimestamp)),
+                ]
+            }
+            return Response.json(["records": .array(records), "entities": .array(gaps.pendingResyncs.map(JSONValue.string))])
+        }
+    }
+}

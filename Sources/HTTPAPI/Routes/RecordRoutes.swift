@@ -1,0 +1,121 @@
+import HTTPTypes
+import CRM
+import EventSourcing
+import Hummingbird
+import JSON
+import Salesforce
+
+/// `GET /v1/{aggregate}`, `GET /v1/{aggregate}/{id}` and `GET /v1/{aggregate}/{id}/events`.
+struct RecordRoutes {
+    let tributary: Tributary
+
+    /// Query parameters that are not field filters.
+    private static let reservedParameters: Set<String> = ["limit", "after", "includeDeleted", "minPosition", "wait"]
+
+    func register(on router: Router<some RequestContext>) {
+        router.get("/v1/:aggregate") { request, context in
+            let projection = try tributary.projection(named: try context.parameters.require("aggregate"))
+            let query = try listQuery(request, recordType: projection.recordType)
+            try await waitForMinPosition(request, watch: projection.applied)
+            let page = await projection.list(query)
+            return Response.json([
+                "items": .array(page.items.map(\.json)),
+                "next": page.next.map(JSONValue.string) ?? .null,
+            ])
+        }
+        router.get("/v1/:aggregate/:id") { request, context in
+            let projection = try tributary.projection(named: try context.parameters.require("aggregate"))
+            let id = try recordID(context.parameters.require("id"))
+            try await waitForMinPosition(request, watch: projection.applied)
+            guard let view = await projection.view(id: id) else {
+                throw Problem(.notFound, detail: "no \(projection.recordType.rawValue) record \(id)")
+            }
+            return Response.json(view.json)
+        }
+        router.get("/v1/:aggregate/:id/events") { request, context in
+            let projection = try tributary.projection(named: try context.parameters.require("aggregate"))
+            let id = try recordID(context.parameters.require("id"))
+            if let minimum: UInt64 = try request.integerParameter("minPosition") {
+                try await ReadYourWrites.wait(
+                    until: minimum,
+                    current: { (try? await tributary.journal.lastPosition()) ?? 0 },
+                    waiter: { await tributary.journal.waitForCommit(after: minimum - 1) },
+                    milliseconds: try waitMilliseconds(request)
+                )
+            }
+            let stream = StreamName(category: projection.recordType.rawValue, id: id)
+            let events = try await tributary.journal.readStream(stream)
+            guard !events.isEmpty else {
+                throw Problem(.notFound, detail: "no \(projection.recordType.rawValue) record \(id)")
+            }
+            return Response.json(.array(events.map(\.apiJSON)))
+        }
+    }
+
+    private func recordID(_ raw: String) throws(Problem) -> String {
+        guard let id = SalesforceID.normalize(raw) else {
+            throw Problem(.badRequest, detail: "'\(raw)' is not a Salesforce record id (15 or 18 letters and digits)")
+        }
+        return id
+    }
+
+    private func listQuery(_ request: Request, recordType: RecordType) throws(Problem) -> RecordQuery {
+        let parameters = request.uri.queryParameters
+        var query = RecordQuery()
+        if let limit: Int = try request.integerParameter("limit") {
+            guard (1...1000).contains(limit) else {
+                throw Problem(.badRequest, detail: "limit must be between 1 and 1000, not \(limit)")
+            }
+            query.limit = limit
+        }
+        query.after = parameters.get("after")
+        if let includeDeleted = parameters.get("includeDeleted") {
+            guard let flag = Bool(includeDeleted) else {
+                throw Problem(.badRequest, detail: "includeDeleted must be true or false, not '\(includeDeleted)'")
+            }
+            query.includeDeleted = flag
+        }
+        let mapping = tributary.configuration.mappings[recordType]
+        for (key, value) in parameters {
+            let name = String(key)
+            guard !Self.reservedParameters.contains(name) else { continue }
+            guard mapping?.field(named: name) != nil else {
+                let known = mapping?.fields.map(\.name).joined(separator: ", ") ?? ""
+                throw Problem(.badRequest, detail: "'\(name)' is not a mapped field of \(recordType.rawValue); filter on one of: \(known)")
+            }
+            query.filters[name] = String(value)
+        }
+        return query
+    }
+
+    private func waitForMinPosition(_ request: Request, watch: PositionWatch) async throws {
+        guard let minimum: UInt64 = try request.integerParameter("minPosition") else { return }
+        try await ReadYourWrites.wait(
+            until: minimum,
+            current: { watch.position },
+            waiter: { await watch.wait(until: minimum) },
+            milliseconds: try waitMilliseconds(request)
+        )
+    }
+
+    private func waitMilliseconds(_ request: Request) throws(Problem) -> Int {
+        let requested: Int = try request.integerParameter("wait") ?? 5000
+        guard requested >= 0 else { throw Problem(.badRequest, detail: "wait must not be negative") }
+        return min(requested, tributary.configuration.maxWaitMilliseconds)
+    }
+}
+
+extension RecordedEvent {
+    /// The JSON form of `GET /v1/{aggregate}/{id}/events` and `GET /v1/events`.
+    var apiJSON: JSONValue {
+        [
+            "position": .number(JSONNumber(position)),
+            "version": .number(JSONNumber(version)),
+            "stream": .string(stream.description),
+            "type": .string(type),
+            "recordedAt": .string(recordedAt.iso8601),
+            "metadata": .object(metadata),
+            "data": data,
+        ]
+    }
+}

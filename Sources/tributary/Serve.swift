@@ -1,0 +1,67 @@
+import ArgumentParser
+import EventSourcing
+import EventSourcingLMDB
+import HTTPAPI
+import Hummingbird
+import Logging
+
+/// `tributary serve`: open (or create) the journal, recover, and serve HTTP until SIGTERM/SIGINT.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the Tributary server.",
+        discussion: "SIGTERM or SIGINT stops it gracefully: in-flight requests finish and queued appends commit."
+    )
+
+    @Option(name: .customLong("data-dir"), help: "The directory holding the LMDB journal (created if missing).")
+    var dataDirectory = "./data"
+
+    @Flag(name: .customLong("in-memory"), help: "Keep the journal in memory only (nothing survives a restart).")
+    var inMemory = false
+
+    @Option(help: "The address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "The port to listen on (0 picks a free one).")
+    var port = 8080
+
+    @Option(name: .customLong("idle-timeout"), help: "Seconds before an unused record is passivated (dropped from memory).")
+    var idleTimeoutSeconds = 300
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel = "info"
+
+    func validate() throws {
+        guard (0...65_535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
+        guard idleTimeoutSeconds > 0 else { throw ValidationError("--idle-timeout must be positive") }
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
+        }
+    }
+
+    func run() async throws {
+        var logger = Logger(label: "tributary")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        let configuration = TributaryConfiguration(
+            host: host,
+            port: port,
+            storage: inMemory ? .inMemory : .lmdb(directory: dataDirectory),
+            registry: RegistryConfiguration(idleTimeout: .seconds(idleTimeoutSeconds))
+        )
+        do {
+            let application = try await buildApplication(configuration, logger: logger)
+            logger.info(
+                "starting",
+                metadata: ["storage": "\(inMemory ? "memory" : dataDirectory)", "address": "\(host):\(port)"]
+            )
+            try await application.runService()
+        } catch let error as LMDBError {
+            throw StartupError(message: "cannot open the journal in \(dataDirectory): \(error)")
+        }
+    }
+}
+
+/// A failure before the server could start, reported as a plain message with a non-zero exit.
+struct StartupError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}
