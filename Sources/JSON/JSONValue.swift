@@ -68,6 +68,13 @@ extension JSONValue {
         objectValue?[key]
     }
 
+    /// The element at `index` of an array; `nil` out of range or for a value that is not an array.
+    @inlinable
+    public subscript(index: Int) -> JSONValue? {
+        guard case .array(let elements) = self, elements.indices.contains(index) else { return nil }
+        return elements[index]
+    }
+
     /// A short name of this value's kind, for error messages ("string", "object", ...).
     public var kindName: String {
         switch self {

@@ -1,0 +1,185 @@
+import HTTPAPI
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import JSON
+import Testing
+
+@Suite("POST /v1/cdc")
+struct CDCRouteTests {
+    // MARK: - Envelopes
+
+    @Test func cometDCreateIsAppliedAndReadable() async throws {
+        let app = try await testApplication()
+        try await app.test(.router) { client in
+            let write = try await client.request("/v1/cdc", method: .post, rawBody: Samples.bytes(Samples.cometDCreate))
+            #expect(write.status == .ok)
+            let result = try #require(write.body["results"]?.arrayValue?.first)
+            #expect(result["outcome"] == "applied")
+            #expect(result["recordId"] == "001T1000001nI4jIAE")
+            #expect(result["aggregate"] == "clients")
+            #expect(result["version"] == 1)
+            let position = try #require(write.body["position"]?.int64Value)
+
+            let read = try await client.request("/v1/clients/001T1000001nI4jIAE?minPosition=\(position)")
+            #expect(read.status == .ok)
+            #expect(read.body["fields"]?["name"] == "Acme")
+            #expect(read.body["fields"]?["billingCity"] == "San Francisco")
+            #expect(read.body["fields"]?["website"] == "www.salesforce.com")
+            #expect(read.body["deleted"] == false)
+            #expect(read.body["version"] == 1)
+        }
+    }
+
+    @Test func batchOfEnvelopesGivesOneResultPerRecord() async throws {
+        let app = try await testApplication()
+        try await app.test(.router) { client in
+            let batch: JSONValue = .array([
+                try Samples.json(Samples.pubSubCreate),
+                try Samples.json(Samples.eventBridgeUpdate),
+                ["channel": "/data/AccountChangeEvent", "data": try Samples.json(Samples.cometDCreate)],
+            ])
+            let write = try await client.request("/v1/cdc", method: .post, json: batch)
+            #expect(write.status == .ok)
+            let results = try #require(write.body["results"]?.arrayValue)
+            #expect(results.map { $0["index"] } == [0, 1, 2])
+            #expect(results.allSatisfy { $0["outcome"] == "applied" })
+            #expect(write.body["position"] == 3)
+        }
+    }
+
+    @Test func updateForUnseenRecordCreatesItFromItsFields() async throws {
+        let app = try await testApplication()
+        try await app.test(.router) { client in
+            let write = try await client.request("/v1/cdc", method: .post, rawBody: Samples.bytes(Samples.eventBridgeUpdate))
+            #expect(write.status == .ok)
+            let read = try await client.request("/v1/clients/0016g00000MLhLeAAL?minPosition=1")
+            #expect(read.status == .ok)
+            #expect(read.body["version"] == 1)
+            #expect(read.body["fields"]?["name"] == .null)
+        }
+    }
+
+    @Test func pubSubUpdateWithUndecodedBitmapKeepsFieldsItDidNotChange() async throws {
+        let app = try await testApplication()
+        try await app.test(.router) { client in
+            try await client.request("/v1/cdc", method: .post, rawBody: Samples.bytes(Samples.pubSubCreate))
+            let update = try await client.request("/v1/cdc", method: .post, rawBody: Samples.bytes(Samples.pubSubUpdate))
+            #expect(update.status == .ok)
+            let read = try await client.request("/v1/clients/0015f00002JUXA8AAP?minPosition=2")
+            #expect(read.body["version"] == 2)
+            // Name is null in the update body only because Pub/Sub sends every field.
+            #expect(read.body["fields"]?["name"] == "Acme")
+            #expect(read.body["fields"]?["billingCity"] == "San Francisco")
+        }
+    }
+
+    // MARK: - Change types
+
+    @Test func deleteAndUndeleteToggleDeletedAndListsHideDeletedRecords() async throws {
+        let app = try await testApplication()
+        try await app.test(.router) { client in
+            let id = "001T1000001nI4jIAE"
+            try await client.request("/v1/cdc", method: .post, rawBody: Samples.bytes(Samples.cometDCreate))
+            let delete = try await client.request(
+                "/v1/cdc", method: .post, json: changeEvent("DELETE", id: id, commitTimestamp: 1_754_900_954_000)
+            )
+            #expect(delete.status == .ok)
+            var read = try await client.request("/v1/clients/\(id)?minPosition=2")
+            #expect(read.status == .ok)
+            #expect(read.body["deleted"] == true)
+            #expect(read.body["fields"]?["name"] == "Acme")
+            #expect(try await client.request("/v1/clients").body["items"]?.arrayValue?.count == 0)
+            #expect(try await client.request("/v1/clients?includeDeleted=true").body["items"]?.arrayValue?.count == 1)
+
+            let undelete = try await client.request(
+                "/v1/cdc", method: .post, json: changeEvent("UNDELETE", id: id, commitTimestamp: 1_754_900_955_000)
+            )
+            #expect(undelete.status == .ok)
+            read = try await client.request("/v1/clients/\(id)?minPosition=3")
+            #expect(read.body["deleted"] == false)
+            #expect(read.body["version"] == 3)
+        }
+    }
+
+    @Test func gapEventMarksTheRecordForReRead() async throws {
+        let app = try await testApplication()
+        try await app.test(.router) { client in
+            let write = try await client.request("/v1/cdc", method: .post, rawBody: Samples.bytes(Samples.pubSubGap))
+            #expect(write.status == .ok)
+            #expect(write.body["results"]?[0]?["outcome"] == "gap-pending")
+            let gaps = try await client.request("/v1/gaps")
+            #expect(gaps.body["records"]?[0]?["id"] == "001ZM000001n4n5YAA")
+            #expect(try await client.request("/v1/clients/001ZM000001n4n5YAA").status == .notFound)
+        }
+    }
+
+    @Test func unmappedEntityIsIgnoredAndNotJournaled() async throws {
+        let app = try await testApplication()
+        try await app.test(.router) { client in
+            let write = try await client.request(
+                "/v1/cdc", method: .post, json: changeEvent("CREATE", id: "003ak000003dQCGAA2", entity: "Contact")
+            )
+            #expect(write.status == .ok)
+            #expect(write.body["results"]?[0]?["outcome"] == "ignored")
+            #expect(write.body["position"] == 0)
+        }
+    }
+
+    // MARK: - Bad input
+
+    @Test func malformedJSONIsRefusedWithProblemJSON() async throws {
+        let app = try await testApplication()
+        try await app.test(.router) { client in
+            let response = try await client.request("/v1/cdc", method: .post, rawBody: Array(#"{"ChangeEventHeader": "#.utf8))
+            #expect(response.status == .unprocessableContent)
+            #expect(response.headers[.contentType] == "application/problem+json")
+            #expect(response.body["status"] == 422)
+            #expect(response.body["detail"]?.stringValue?.contains("not valid JSON") == true)
+        }
+    }
+
+    @Test func batchWithOneBadItemWritesNothingAndNamesEachBadItem() async throws {
+        let app = try await testApplication()
+        try await app.test(.router) { client in
+            var missingHeaderField = changeEvent("CREATE", id: "001T1000001nI4jIAE")
+            if case .object(var object) = missingHeaderField, case .object(var header)? = object["ChangeEventHeader"] {
+                header["transactionKey"] = nil
+                object["ChangeEventHeader"] = .object(header)
+                missingHeaderField = .object(object)
+            }
+            let batch: JSONValue = [
+                try Samples.json(Samples.cometDCreate),
+                changeEvent("EXPLODE", id: "0015f00002JUXA8AAP"),
+                missingHeaderField,
+                changeEvent("CREATE", id: "not-an-id"),
+            ]
+            let response = try await client.request("/v1/cdc", method: .post, json: batch)
+            #expect(response.status == .unprocessableContent)
+            let errors = try #require(response.body["errors"]?.arrayValue)
+            #expect(errors.map { $0["index"] } == [1, 2, 3])
+            #expect(errors[1]["field"]?.stringValue?.contains("transactionKey") == true)
+            #expect(try await client.request("/v1/clients?includeDeleted=true").body["items"]?.arrayValue?.isEmpty == true)
+            #expect(try await client.request("/v1/clients/001T1000001nI4jIAE").status == .notFound)
+        }
+    }
+
+    @Test func emptyBatchAndNonObjectBodiesAreRefused() async throws {
+        let app = try await testApplication()
+        try await app.test(.router) { client in
+            for body: JSONValue in [[], 42, [1, 2]] {
+                let response = try await client.request("/v1/cdc", method: .post, json: body)
+                #expect(response.status == .unprocessableContent)
+            }
+        }
+    }
+
+    @Test func bodyOverTheLimitIsRefusedWith413() async throws {
+        let app = try await testApplication { $0.maxBodySize = 256 }
+        try await app.test(.router) { client in
+            let response = try await client.request("/v1/cdc", method: .post, rawBody: Samples.bytes(Samples.pubSubCreate))
+            #expect(response.status == .contentTooLarge)
+            #expect(response.headers[.contentType] == "application/problem+json")
+        }
+    }
+}

@@ -1,0 +1,77 @@
+import CRM
+import EventSourcing
+import Ingestion
+import JSON
+import Testing
+
+@Suite("ChangeIngestor")
+struct ChangeIngestorTests {
+    private let journal = InMemoryJournal()
+    private var ingestor: ChangeIngestor {
+        ChangeIngestor(
+            registry: AggregateRegistry(journal: journal, aggregates: ["clients": SalesforceRecord(type: .clients)]),
+            mappings: .defaults,
+            journal: journal,
+            gaps: GapTracker()
+        )
+    }
+
+    private func change(_ changeType: String, ids: [String], at time: Int64 = 1_700_000_000_000, fields: JSONObject = [:]) -> JSONValue {
+        var object: JSONObject = [
+            "ChangeEventHeader": [
+                "entityName": "Account",
+                "recordIds": .array(ids.map(JSONValue.string)),
+                "changeType": .string(changeType),
+                "changeOrigin": "",
+                "transactionKey": "tx",
+                "sequenceNumber": 1,
+                "commitTimestamp": .number(JSONNumber(time)),
+                "commitUser": "005000000000000AAA",
+            ]
+        ]
+        for member in fields { object[member.key] = member.value }
+        return .object(object)
+    }
+
+    @Test func severalRecordIDsFanOutToOneEventPerRecord() async throws {
+        let ingestor = self.ingestor
+        let changes = try ingestor.validate([change("UPDATE", ids: ["001T1000001nI4jIAE", "0015f00002JUXA8AAP"], fields: ["Phone": "1"])])
+        let report = try await ingestor.ingest(changes)
+        #expect(report.results.map(\.recordID) == ["001T1000001nI4jIAE", "0015f00002JUXA8AAP"])
+        #expect(report.results.allSatisfy { $0.outcome == .applied && $0.index == 0 && $0.version == 1 })
+        #expect(report.position == 2)
+        #expect(try await journal.streamVersion(StreamName(category: "clients", id: "0015f00002JUXA8AAP")) == 1)
+    }
+
+    @Test func changesToOneRecordRunInRequestOrder() async throws {
+        let ingestor = self.ingestor
+        let id = "001T1000001nI4jIAE"
+        let items = (0..<20).map { change("UPDATE", ids: [id], fields: ["Phone": .string("\($0)")]) }
+        let report = try await ingestor.ingest(try ingestor.validate(items))
+        #expect(report.results.map(\.version) == (1...20).map { UInt64($0) })
+        let events = try await journal.readStream(StreamName(category: "clients", id: id))
+        #expect(events.map { $0.data["fields"]?["Phone"] } == (0..<20).map { .string("\($0)") })
+    }
+
+    @Test func wildcardAndOverflowScheduleAResyncAndWriteNothing() async throws {
+        let ingestor = self.ingestor
+        let report = try await ingestor.ingest(
+            try ingestor.validate([change("UPDATE", ids: ["001*"]), change("GAP_OVERFLOW", ids: ["000000000000000AAA"])])
+        )
+        #expect(report.results.map(\.outcome) == [.resyncScheduled, .resyncScheduled])
+        #expect(ingestor.gaps.pendingResyncs == ["Account"])
+        #expect(try await journal.lastPosition() == 0)
+    }
+
+    @Test func validationReportsEveryBadItemByIndex() {
+        let ingestor = self.ingestor
+        #expect(throws: IngestValidationError.self) {
+            try ingestor.validate([change("CREATE", ids: ["001T1000001nI4jIAE"]), .string("nope"), change("CREATE", ids: ["bad"])])
+        }
+        do {
+            _ = try ingestor.validate([.string("nope"), change("CREATE", ids: ["bad"])])
+        } catch {
+            #expect(error.errors.map(\.index) == [0, 1])
+        }
+    }
+}
