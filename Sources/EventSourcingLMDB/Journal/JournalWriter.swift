@@ -51,6 +51,13 @@ final class JournalWriter: Sendable {
         thread.start()
     }
 
+    /// Marks a writer whose thread will never start (a read-only journal) as closed and ended:
+    /// appends fail with `closed` and `stop()` returns at once instead of waiting forever.
+    func finishWithoutStarting() {
+        queue.withLock { $0.closed = true }
+        termination.withLock { $0.ended = true }
+    }
+
     /// Queues `append` and returns once it is durable (or has failed).
     func submit(_ append: PreparedAppend) async -> Result<AppendResult, JournalError> {
         await withCheckedContinuation { (completion: Completion) in
@@ -171,8 +178,9 @@ final class JournalWriter: Sendable {
             statistics.lastBatchRequests = batch.count
             statistics.totalCommitTime += elapsed
         }
-        for (pending, result) in zip(batch, results) { pending.completion.resume(returning: result) }
+        // Advance first, so an appender resumed below already sees its events in `lastPosition()`.
         commits.advance(to: endPosition)
+        for (pending, result) in zip(batch, results) { pending.completion.resume(returning: result) }
     }
 }
 

@@ -26,7 +26,9 @@ public final class LMDBJournal: Journal {
             commits: commits,
             maxBatchEvents: configuration.maxBatchEvents
         )
-        if !configuration.lmdb.readOnly {
+        if configuration.lmdb.readOnly {
+            writer.finishWithoutStarting()
+        } else {
             writer.start(lastPosition: last)
         }
     }

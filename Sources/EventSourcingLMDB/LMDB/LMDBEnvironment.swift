@@ -73,6 +73,7 @@ public final class LMDBEnvironment: @unchecked Sendable {
     public func openDatabase(_ name: String) throws -> LMDBDatabase {
         pthread_rwlock_rdlock(resizeLock)
         defer { pthread_rwlock_unlock(resizeLock) }
+        let handle = try openHandle("mdb_dbi_open \(name)")
         var transaction: OpaquePointer?
         let readOnly = configuration.readOnly
         try check(mdb_txn_begin(handle, nil, readOnly ? UInt32(MDB_RDONLY) : 0, &transaction), "mdb_txn_begin")
@@ -95,6 +96,7 @@ public final class LMDBEnvironment: @unchecked Sendable {
     public func withReadTransaction<T, E: Error>(_ body: (LMDBTransaction) throws(E) -> T) throws -> T {
         pthread_rwlock_rdlock(resizeLock)
         defer { pthread_rwlock_unlock(resizeLock) }
+        let handle = try openHandle("mdb_txn_begin (read)")
         var transaction: OpaquePointer?
         var code = mdb_txn_begin(handle, nil, UInt32(MDB_RDONLY), &transaction)
         if code == MDB_MAP_RESIZED {
@@ -123,6 +125,7 @@ public final class LMDBEnvironment: @unchecked Sendable {
     }
 
     private func writeOnce<T, E: Error>(_ body: (LMDBTransaction) throws(E) -> T) throws -> T {
+        let handle = try openHandle("mdb_txn_begin (write)")
         var transaction: OpaquePointer?
         try check(mdb_txn_begin(handle, nil, 0, &transaction), "mdb_txn_begin (write)")
         let value: T
@@ -136,10 +139,18 @@ public final class LMDBEnvironment: @unchecked Sendable {
         return value
     }
 
+    /// The handle, or an `EINVAL` error once `close()` has run: LMDB itself does not check for a
+    /// null environment and would crash.
+    private func openHandle(_ operation: @autoclosure () -> String) throws(LMDBError) -> OpaquePointer {
+        guard let handle else { throw LMDBError(code: EINVAL, operation: operation(), hint: "the environment is closed") }
+        return handle
+    }
+
     /// Doubles the map size. Waits for running read transactions to end.
     private func grow() throws {
         pthread_rwlock_wrlock(resizeLock)
         defer { pthread_rwlock_unlock(resizeLock) }
+        let handle = try openHandle("mdb_env_set_mapsize (grow)")
         var info = MDB_envinfo()
         try check(mdb_env_info(handle, &info), "mdb_env_info")
         try check(mdb_env_set_mapsize(handle, info.me_mapsize * 2), "mdb_env_set_mapsize (grow)")
@@ -147,6 +158,9 @@ public final class LMDBEnvironment: @unchecked Sendable {
 
     /// The current map size in bytes.
     public var mapSize: Int {
+        pthread_rwlock_rdlock(resizeLock)
+        defer { pthread_rwlock_unlock(resizeLock) }
+        guard let handle else { return 0 }
         var info = MDB_envinfo()
         guard mdb_env_info(handle, &info) == MDB_SUCCESS else { return 0 }
         return info.me_mapsize
@@ -154,6 +168,9 @@ public final class LMDBEnvironment: @unchecked Sendable {
 
     /// The bytes in use: pages used times the page size.
     public var usedBytes: Int {
+        pthread_rwlock_rdlock(resizeLock)
+        defer { pthread_rwlock_unlock(resizeLock) }
+        guard let handle else { return 0 }
         var info = MDB_envinfo()
         var stat = MDB_stat()
         guard mdb_env_info(handle, &info) == MDB_SUCCESS, mdb_env_stat(handle, &stat) == MDB_SUCCESS else { return 0 }
@@ -162,7 +179,9 @@ public final class LMDBEnvironment: @unchecked Sendable {
 
     /// Flushes buffers to disk (needed only in relaxed-durability mode).
     public func sync() throws {
-        try check(mdb_env_sync(handle, 1), "mdb_env_sync")
+        pthread_rwlock_rdlock(resizeLock)
+        defer { pthread_rwlock_unlock(resizeLock) }
+        try check(mdb_env_sync(try openHandle("mdb_env_sync"), 1), "mdb_env_sync")
     }
 
     /// Writes a consistent copy of the environment into the existing, empty directory `path`,
@@ -170,7 +189,7 @@ public final class LMDBEnvironment: @unchecked Sendable {
     public func copy(to path: String, compact: Bool = true) throws {
         pthread_rwlock_rdlock(resizeLock)
         defer { pthread_rwlock_unlock(resizeLock) }
-        try check(mdb_env_copy2(handle, path, compact ? UInt32(MDB_CP_COMPACT) : 0), "mdb_env_copy2 \(path)")
+        try check(mdb_env_copy2(try openHandle("mdb_env_copy2 \(path)"), path, compact ? UInt32(MDB_CP_COMPACT) : 0), "mdb_env_copy2 \(path)")
     }
 }
 

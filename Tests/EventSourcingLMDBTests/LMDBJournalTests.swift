@@ -1,0 +1,193 @@
+import EventSourcing
+import EventSourcingLMDB
+import JSON
+import Testing
+
+/// What the LMDB journal promises beyond the shared contract: durability across reopening,
+/// checksums on every record, and its limits.
+@Suite("LMDBJournal", .timeLimit(.minutes(2)))
+struct LMDBJournalTests {
+    let a = counterStream("a")
+    let b = counterStream("b")
+
+    // MARK: - Reopening
+
+    @Test func reopeningKeepsEveryEventAndContinuesPositionsAndVersions() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+
+        let first = try LMDBJournal(directory: directory.path)
+        _ = try await first.append(AppendRequest(stream: a, expectedVersion: .exact(0), events: testEvents("a", count: 3)))
+        _ = try await first.append(
+            AppendRequest(writes: [
+                StreamWrite(stream: b, expectedVersion: .exact(0), events: testEvents("b", count: 2)),
+                StreamWrite(stream: a, expectedVersion: .exact(3), events: [NewEvent(type: "Imported", data: "x", recordedAt: .init(millisecondsSinceEpoch: 42))]),
+            ])
+        )
+        let before = try await first.readEverything()
+        await first.close()
+
+        let reopened = try LMDBJournal(directory: directory.path)
+        let after = try await reopened.readEverything()
+        #expect(after == before)
+        #expect(after.count == 6)
+        #expect(try await reopened.lastPosition() == 6)
+        #expect(try await reopened.streamVersion(a) == 4)
+        #expect(try await reopened.streamVersion(b) == 2)
+
+        await #expect(throws: JournalError.versionConflict(stream: a, expected: 3, actual: 4)) {
+            try await reopened.append(AppendRequest(stream: a, expectedVersion: .exact(3), events: [testEvent("stale")]))
+        }
+        let next = try await reopened.append(AppendRequest(stream: a, expectedVersion: .exact(4), events: [testEvent("a-next")]))
+        #expect(next.firstPosition == 7)
+        #expect(next.versions == [5])
+        #expect(try await reopened.readStream(a, fromVersion: 1, limit: 10).map(\.position) == [1, 2, 3, 6, 7])
+        await reopened.close()
+
+        let third = try LMDBJournal(directory: directory.path)
+        #expect(try await third.readEverything().count == 7)
+        #expect(try await third.lastPosition() == 7)
+        await third.close()
+    }
+
+    @Test func anAppendAfterCloseThrowsClosed() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let journal = try LMDBJournal(directory: directory.path)
+        _ = try await journal.append(AppendRequest(stream: a, expectedVersion: .any, events: [testEvent("a")]))
+        await journal.close()
+
+        await #expect(throws: JournalError.closed) {
+            try await journal.append(AppendRequest(stream: a, expectedVersion: .any, events: [testEvent("late")]))
+        }
+
+        let reopened = try LMDBJournal(directory: directory.path)
+        #expect(try await reopened.readEverything().count == 1)
+        await reopened.close()
+    }
+
+    @Test func readingAfterCloseThrowsAStorageError() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let journal = try LMDBJournal(directory: directory.path)
+        _ = try await journal.append(AppendRequest(stream: a, expectedVersion: .any, events: [testEvent("a")]))
+        await journal.close()
+
+        for error in [
+            await #expect(throws: JournalError.self) { try await journal.readAll(after: 0, limit: 10) },
+            await #expect(throws: JournalError.self) { try await journal.readStream(a, fromVersion: 1, limit: 10) },
+            await #expect(throws: JournalError.self) { try await journal.streamVersion(a) },
+        ] {
+            guard case .storage = error else {
+                Issue.record("expected a storage error, got \(String(describing: error))")
+                continue
+            }
+        }
+        #expect(journal.environment.mapSize == 0)
+    }
+
+    @Test func aReadOnlyJournalReadsTheLogAndRefusesAppends() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let writable = try LMDBJournal(directory: directory.path)
+        _ = try await writable.append(AppendRequest(stream: a, expectedVersion: .any, events: testEvents("a", count: 3)))
+        let written = try await writable.readEverything()
+        await writable.close()
+
+        let readOnly = try LMDBJournal(
+            directory: directory.path,
+            configuration: LMDBJournalConfiguration(lmdb: LMDBConfiguration(readOnly: true))
+        )
+        #expect(try await readOnly.readEverything() == written)
+        #expect(try await readOnly.lastPosition() == 3)
+        #expect(try await readOnly.streamVersion(a) == 3)
+        await #expect(throws: JournalError.closed) {
+            try await readOnly.append(AppendRequest(stream: a, expectedVersion: .any, events: [testEvent("refused")]))
+        }
+        await readOnly.close()
+    }
+
+    // MARK: - Checksums
+
+    @Test func aDamagedRecordIsReportedAsCorruptAtItsPosition() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let journal = try LMDBJournal(directory: directory.path)
+        _ = try await journal.append(AppendRequest(stream: a, expectedVersion: .exact(0), events: testEvents("a", count: 3)))
+        _ = try await journal.append(AppendRequest(stream: b, expectedVersion: .exact(0), events: testEvents("b", count: 1)))
+        await journal.close()
+
+        // Flip one byte of the payload of the event at position 2.
+        let environment = try LMDBEnvironment(path: directory.path)
+        let events = try environment.openDatabase("events")
+        let key: [UInt8] = [0, 0, 0, 0, 0, 0, 0, 2]
+        try environment.withWriteTransaction { transaction in
+            var record = try #require(try transaction.bytes(in: events, forKey: key))
+            record[record.count - 3] ^= 0x01
+            try transaction.put(in: events, key: key, value: record)
+        }
+        environment.close()
+
+        let reopened = try LMDBJournal(directory: directory.path)
+        #expect(try await reopened.readAll(after: 0, limit: 1).map(\.position) == [1])
+        #expect(try await reopened.readAll(after: 2, limit: 10).map(\.position) == [3, 4])
+        #expect(try await reopened.readStream(b, fromVersion: 1, limit: 10).count == 1)
+        #expect(try await reopened.readStream(a, fromVersion: 3, limit: 10).map(\.position) == [3])
+
+        let fromLog = await #expect(throws: JournalError.self) { try await reopened.readAll(after: 0, limit: 10) }
+        let fromStream = await #expect(throws: JournalError.self) { try await reopened.readStream(a, fromVersion: 1, limit: 10) }
+        for error in [fromLog, fromStream] {
+            guard case .corruptEvent(let position, let reason) = error else {
+                Issue.record("expected corruptEvent, got \(String(describing: error))")
+                continue
+            }
+            #expect(position == 2)
+            #expect(reason.contains("checksum"))
+        }
+        await reopened.close()
+    }
+
+    @Test func aRecordFiledUnderAnotherPositionFailsItsChecksum() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let journal = try LMDBJournal(directory: directory.path)
+        _ = try await journal.append(AppendRequest(stream: a, expectedVersion: .any, events: [testEvent("same"), testEvent("same")]))
+        await journal.close()
+
+        // Copy the intact record at position 1 over the one at position 2.
+        let environment = try LMDBEnvironment(path: directory.path)
+        let events = try environment.openDatabase("events")
+        try environment.withWriteTransaction { transaction in
+            let first = try #require(try transaction.bytes(in: events, forKey: [0, 0, 0, 0, 0, 0, 0, 1]))
+            try transaction.put(in: events, key: [0, 0, 0, 0, 0, 0, 0, 2], value: first)
+        }
+        environment.close()
+
+        let reopened = try LMDBJournal(directory: directory.path)
+        #expect(try await reopened.readAll(after: 0, limit: 1).map(\.position) == [1])
+        let error = await #expect(throws: JournalError.self) { try await reopened.readAll(after: 0, limit: 10) }
+        if case .corruptEvent(let position, _) = error {
+            #expect(position == 2)
+        } else {
+            Issue.record("expected corruptEvent, got \(String(describing: error))")
+        }
+        await reopened.close()
+    }
+
+    // MARK: - Limits
+
+    @Test func aStreamNameTooLongForAKeyIsRefused() async throws {
+        try await withLMDBJournal { journal, _ in
+            let long = counterStream(String(repeating: "x", count: 500))
+            let error = await #expect(throws: JournalError.self) {
+                try await journal.append(AppendRequest(stream: long, expectedVersion: .any, events: [testEvent("x")]))
+            }
+            guard case .invalidAppend = error else {
+                Issue.record("expected invalidAppend, got \(String(describing: error))")
+                return
+            }
+            let lastPosition = try await journal.lastPosition()
+            #expect(lastPosition == 0)
+        }
+    }
+}

@@ -1,0 +1,44 @@
+import EventSourcing
+import EventSourcingLMDB
+import Testing
+
+/// The journals the contract suite runs against.
+enum JournalFactory: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case inMemory
+    case lmdb
+
+    var testDescription: String {
+        switch self {
+        case .inMemory: "InMemoryJournal"
+        case .lmdb: "LMDBJournal"
+        }
+    }
+
+    /// Runs `body` with a new, empty journal, then closes it (and removes its directory).
+    func withJournal(_ body: (any Journal) async throws -> Void) async throws {
+        switch self {
+        case .inMemory:
+            try await body(InMemoryJournal())
+        case .lmdb:
+            try await withLMDBJournal { journal, _ in try await body(journal) }
+        }
+    }
+}
+
+/// Runs `body` with an LMDB journal in a new temporary directory, then closes the journal and
+/// removes the directory, whether `body` succeeds or throws.
+func withLMDBJournal(
+    configuration: LMDBJournalConfiguration = .init(),
+    _ body: (LMDBJournal, TemporaryDirectory) async throws -> Void
+) async throws {
+    let directory = try TemporaryDirectory()
+    defer { directory.remove() }
+    let journal = try LMDBJournal(directory: directory.path, configuration: configuration)
+    do {
+        try await body(journal, directory)
+    } catch {
+        await journal.close()
+        throw error
+    }
+    await journal.close()
+}

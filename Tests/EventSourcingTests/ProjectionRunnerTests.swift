@@ -1,0 +1,132 @@
+import EventSourcing
+import JSON
+import Logging
+import Testing
+
+@Suite("ProjectionRunner", .timeLimit(.minutes(1)))
+struct ProjectionRunnerTests {
+    let logger = Logger(label: "ProjectionRunnerTests")
+
+    /// Appends `count` events spread over a few streams, some appends carrying several events.
+    @discardableResult
+    func appendEvents(_ count: Int, to journal: some Journal) async throws -> UInt64 {
+        var appended = 0
+        var last: UInt64 = 0
+        while appended < count {
+            let size = min(1 + appended % 3, count - appended)
+            let stream = StreamName(category: "counters", id: "\(appended % 4)")
+            let events = (0..<size).map { NewEvent(type: "Appended", data: ["n": JSONValue(integerLiteral: Int64(appended + $0))]) }
+            last = try await journal.append(AppendRequest(stream: stream, expectedVersion: .any, events: events)).lastPosition
+            appended += size
+        }
+        return last
+    }
+
+    /// Runs `runner` in a child task while `body` runs, then cancels it.
+    func whileRunning(_ runner: ProjectionRunner, _ body: () async throws -> Void) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await runner.run() }
+            try await body()
+            group.cancelAll()
+            try await group.waitForAll()
+        }
+    }
+
+    // MARK: - Feeding
+
+    @Test func everyEventIsAppliedExactlyOnceInPositionOrder() async throws {
+        let journal = InMemoryJournal()
+        let projection = RecordingProjection()
+        try await appendEvents(40, to: journal)
+        let runner = ProjectionRunner(journal: journal, projections: [projection], batchSize: 16, logger: logger)
+
+        try await whileRunning(runner) {
+            await projection.applied.wait(until: 40)
+            let last = try await appendEvents(260, to: journal)
+            #expect(last == 300)
+            await projection.applied.wait(until: last)
+        }
+
+        #expect(await projection.positions == Array(1...300))
+        #expect(projection.applied.position == 300)
+    }
+
+    @Test func concurrentAppendsAreAppliedExactlyOnce() async throws {
+        let journal = InMemoryJournal()
+        let projection = RecordingProjection()
+        let runner = ProjectionRunner(journal: journal, projections: [projection], batchSize: 7, logger: logger)
+
+        try await whileRunning(runner) {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for task in 0..<20 {
+                    group.addTask {
+                        for _ in 0..<10 {
+                            _ = try await journal.append(
+                                AppendRequest(
+                                    stream: StreamName(category: "counters", id: "\(task)"),
+                                    expectedVersion: .any,
+                                    events: [NewEvent(type: "Appended", data: .null)]
+                                )
+                            )
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            await projection.applied.wait(until: 200)
+        }
+
+        #expect(await projection.positions == Array(1...200))
+    }
+
+    @Test func aProjectionThatStartsAheadSkipsOlderEvents() async throws {
+        let journal = InMemoryJournal()
+        try await appendEvents(30, to: journal)
+        let fresh = RecordingProjection(name: "fresh")
+        let restored = RecordingProjection(name: "restored", startingAt: 10)
+        let runner = ProjectionRunner(journal: journal, projections: [fresh, restored], batchSize: 8, logger: logger)
+
+        try await whileRunning(runner) {
+            await fresh.applied.wait(until: 30)
+            await restored.applied.wait(until: 30)
+        }
+
+        #expect(await fresh.positions == Array(1...30))
+        #expect(await restored.positions == Array(11...30))
+    }
+
+    @Test func aRunnerWhoseProjectionsAreAllAheadStartsFromTheirPosition() async throws {
+        let journal = InMemoryJournal()
+        try await appendEvents(12, to: journal)
+        let restored = RecordingProjection(startingAt: 12)
+        let runner = ProjectionRunner(journal: journal, projections: [restored], logger: logger)
+
+        try await whileRunning(runner) {
+            try await appendEvents(3, to: journal)
+            await restored.applied.wait(until: 15)
+        }
+
+        #expect(await restored.positions == [13, 14, 15])
+    }
+
+    // MARK: - Failure
+
+    @Test func aJournalReadFailureStopsTheRunnerWithTheError() async throws {
+        let runner = ProjectionRunner(journal: UnreadableJournal(), projections: [RecordingProjection()], logger: logger)
+        await #expect(throws: JournalError.storage("disk on fire")) {
+            try await runner.run()
+        }
+    }
+}
+
+/// A journal whose log cannot be read.
+private struct UnreadableJournal: Journal {
+    func append(_ request: AppendRequest) async throws(JournalError) -> AppendResult { throw .closed }
+    func readStream(_ stream: StreamName, fromVersion: UInt64, limit: Int) async throws(JournalError) -> [RecordedEvent] { [] }
+    func readAll(after position: UInt64, limit: Int) async throws(JournalError) -> [RecordedEvent] {
+        throw .storage("disk on fire")
+    }
+    func lastPosition() async throws(JournalError) -> UInt64 { 0 }
+    func streamVersion(_ stream: StreamName) async throws(JournalError) -> UInt64 { 0 }
+    func waitForCommit(after position: UInt64) async {}
+}
