@@ -95,6 +95,7 @@ let package = Package(
         .executableTarget(
             name: "tributary",
             dependencies: [
+                "CRM",
                 "HTTPAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -106,7 +107,7 @@ let package = Package(
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: swiftSettings),
         .testTarget(
             name: "EventSourcingTests",
-            dependencies: ["EventSourcing", "JSON"],
+            dependencies: ["EventSourcing", "JSON", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

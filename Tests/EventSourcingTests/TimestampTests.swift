@@ -98,11 +98,11 @@ struct TimestampTests {
 
     // MARK: - Ordering
 
-    @Test func timestampsOrderByInstant() {
+    @Test func timestampsOrderByInstant() throws {
         let earlier = Timestamp(millisecondsSinceEpoch: -5)
         let later = Timestamp(millisecondsSinceEpoch: 5)
         #expect(earlier < later)
         #expect(!(later < earlier))
-        #expect(Timestamp.now() > Timestamp(iso8601: "2020-01-01T00:00:00Z")!)
+        #expect(Timestamp.now() > (try #require(Timestamp(iso8601: "2020-01-01T00:00:00Z"))))
     }
 }
