@@ -16,8 +16,12 @@ public actor RecordProjection: Projection {
     public nonisolated let applied = PositionWatch()
     /// The record type this projection serves.
     public nonisolated let recordType: RecordType
+    /// The mapping this projection's views follow.
+    public nonisolated let mapping: EntityMapping
     private let aggregate: SalesforceRecord
-    private let mapping: EntityMapping
+    /// The reference fields, and for each, target id → ids of the records referencing it.
+    private let referenceFields: [String]
+    private var references: [String: [String: Set<String>]] = [:]
 
     private var records: [String: Entry] = [:]
     private var sortedIDs: [String] = []
@@ -30,6 +34,10 @@ public actor RecordProjection: Projection {
         self.name = mapping.recordType.rawValue
         self.aggregate = SalesforceRecord(type: mapping.recordType)
         self.mapping = mapping
+        self.referenceFields = mapping.fields.compactMap { field in
+            if case .reference = field.type { return field.name }
+            return nil
+        }
     }
 
     public func apply(_ events: [RecordedEvent]) {
@@ -56,8 +64,25 @@ public actor RecordProjection: Projection {
                 updatedAt: state.updatedAt,
                 fields: mapping.domainFields(of: state)
             )
+            updateReferences(id: id, from: records[id]?.view, to: view)
             records[id] = Entry(state: state, view: view)
         }
+    }
+
+    private func updateReferences(id: String, from old: RecordView?, to new: RecordView) {
+        for field in referenceFields {
+            let before = old?.fields[field]?.stringValue
+            let after = new.fields[field]?.stringValue
+            guard before != after else { continue }
+            if let before { references[field]?[before]?.remove(id) }
+            if let after { references[field, default: [:]][after, default: []].insert(id) }
+        }
+    }
+
+    /// The records whose reference field `field` holds `targetID`, in id order.
+    public func records(referencing targetID: String, through field: String, includeDeleted: Bool = false) -> [RecordView] {
+        guard let ids = references[field]?[targetID] else { return [] }
+        return ids.sorted().compactMap { records[$0]?.view }.filter { includeDeleted || !$0.deleted }
     }
 
     /// The view of record `id`, or `nil` when it has no events.

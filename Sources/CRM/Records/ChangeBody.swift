@@ -27,6 +27,8 @@ public struct ChangeBody: Sendable, Hashable {
 /// What a command asks of a record.
 public enum RecordOperation: String, Sendable, Hashable, CaseIterable {
     case create, update, delete, undelete
+    /// Create the record if it has no events yet, otherwise update it (commands from services).
+    case upsert
 }
 
 /// A command for one record: the data of a CDC change, a backfilled record or a service's

@@ -40,6 +40,8 @@ public struct ChangeFacts: Sendable, Hashable {
     public var schemaId: String?
     /// The EventBridge event id, when the change came through EventBridge.
     public var eventBridgeID: String?
+    /// The `Idempotency-Key` of the service request that made the change.
+    public var idempotencyKey: String?
 
     /// Facts about a change.
     public init(
@@ -54,7 +56,8 @@ public struct ChangeFacts: Sendable, Hashable {
         changeOrigin: String? = nil,
         replayId: String? = nil,
         schemaId: String? = nil,
-        eventBridgeID: String? = nil
+        eventBridgeID: String? = nil,
+        idempotencyKey: String? = nil
     ) {
         self.source = source
         self.entity = entity
@@ -68,6 +71,7 @@ public struct ChangeFacts: Sendable, Hashable {
         self.replayId = replayId
         self.schemaId = schemaId
         self.eventBridgeID = eventBridgeID
+        self.idempotencyKey = idempotencyKey
     }
 }
 
@@ -94,6 +98,7 @@ extension ChangeFacts {
         add("replayId", replayId)
         add("schemaId", schemaId)
         add("eventBridgeId", eventBridgeID)
+        add("idempotencyKey", idempotencyKey)
         return object
     }
 
@@ -114,7 +119,8 @@ extension ChangeFacts {
             changeOrigin: metadata["changeOrigin"]?.stringValue,
             replayId: metadata["replayId"]?.stringValue,
             schemaId: metadata["schemaId"]?.stringValue,
-            eventBridgeID: metadata["eventBridgeId"]?.stringValue
+            eventBridgeID: metadata["eventBridgeId"]?.stringValue,
+            idempotencyKey: metadata["idempotencyKey"]?.stringValue
         )
     }
 }

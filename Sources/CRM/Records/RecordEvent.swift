@@ -8,12 +8,13 @@ public enum RecordEventKind: String, Sendable, Hashable, CaseIterable {
     case deleted = "Deleted"
     case undeleted = "Undeleted"
 
-    init(_ operation: RecordOperation) {
+    init(_ operation: RecordOperation, recordExists: Bool) {
         switch operation {
         case .create: self = .created
         case .update: self = .updated
         case .delete: self = .deleted
         case .undelete: self = .undeleted
+        case .upsert: self = recordExists ? .updated : .created
         }
     }
 }

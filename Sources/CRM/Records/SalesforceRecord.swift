@@ -21,7 +21,8 @@ public struct SalesforceRecord: Aggregate {
         if command.facts.source == .api, command.operation == .delete || command.operation == .undelete, !state.exists {
             throw .recordNotFound
         }
-        return [RecordEvent(kind: RecordEventKind(command.operation), body: command.body, facts: command.facts)]
+        let kind = RecordEventKind(command.operation, recordExists: state.exists)
+        return [RecordEvent(kind: kind, body: command.body, facts: command.facts)]
     }
 
     public func evolve(_ state: inout RecordState, with event: RecordEvent, at position: EventPosition) {
