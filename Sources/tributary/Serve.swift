@@ -1,4 +1,5 @@
 import ArgumentParser
+import CRM
 import EventSourcing
 import EventSourcingLMDB
 import HTTPAPI
@@ -14,6 +15,9 @@ struct Serve: AsyncParsableCommand {
 
     @Option(name: .customLong("data-dir"), help: "The directory holding the LMDB journal (created if missing).")
     var dataDirectory = "./data"
+
+    @Option(name: .customLong("mappings"), help: "A JSON mapping file; its entries replace the built-in mapping of the aggregates they name.")
+    var mappingsFile: String?
 
     @Flag(name: .customLong("in-memory"), help: "Keep the journal in memory only (nothing survives a restart).")
     var inMemory = false
@@ -41,10 +45,20 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "tributary")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        var mappings = MappingSet.defaults
+        if let mappingsFile {
+            do {
+                mappings = try MappingFile.load(mappingsFile)
+            } catch {
+                throw StartupError(message: error.description)
+            }
+        }
         let configuration = TributaryConfiguration(
             host: host,
             port: port,
             storage: inMemory ? .inMemory : .lmdb(directory: dataDirectory),
+            mappings: mappings,
+            mappingsFile: mappingsFile,
             registry: RegistryConfiguration(idleTimeout: .seconds(idleTimeoutSeconds))
         )
         do {

@@ -109,12 +109,12 @@ struct RecordRouteTests {
     @Test func pagingVisitsEveryRecordOnceInIDOrder() async throws {
         let app = try await testApplication()
         try await app.test(.router) { client in
-            let (ids, position) = try await seed(client, count: 120)
+            let (ids, position) = try await seed(client, count: 2500)
             var seen: [String] = []
             var cursor: String? = nil
             repeat {
                 let after = cursor.map { "&after=\($0)" } ?? ""
-                let page = try await client.request("/v1/clients?limit=25&minPosition=\(position)\(after)")
+                let page = try await client.request("/v1/clients?limit=100&minPosition=\(position)\(after)")
                 #expect(page.status == .ok)
                 seen += page.body["items"]?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? []
                 cursor = page.body["next"]?.stringValue
@@ -131,6 +131,11 @@ enum SalesforceTestID {
         let digits = String(index)
         let base = "001" + String(repeating: "0", count: 12 - digits.count) + digits
         return base + suffix(base)
+    }
+
+    /// The 18-character form of a 15-character id.
+    static func id(_ id15: String) -> String {
+        id15 + suffix(id15)
     }
 
     static func suffix(_ id15: String) -> String {

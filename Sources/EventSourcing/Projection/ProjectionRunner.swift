@@ -5,15 +5,27 @@ import ServiceLifecycle
 ///
 /// It reads each page of the log once and hands it to all projections concurrently; a projection
 /// that is already past some of those events (restored from a checkpoint) skips them. When the
-/// log is exhausted it waits for the journal's next commit rather than polling.
+/// log is exhausted it waits for the journal's next commit rather than polling. The set of
+/// projections is asked for on every page, so a rebuilt projection swapped in is fed from
+/// wherever it stands.
 public struct ProjectionRunner: Service {
     private let journal: any Journal
-    private let projections: [any Projection]
+    private let projections: @Sendable () -> [any Projection]
     private let batchSize: Int
     private let logger: Logger
 
     /// A runner feeding `projections` from `journal`, `batchSize` events per read.
     public init(journal: any Journal, projections: [any Projection], batchSize: Int = 2048, logger: Logger) {
+        self.init(journal: journal, batchSize: batchSize, logger: logger) { projections }
+    }
+
+    /// A runner feeding whatever projections `projections` returns at each page.
+    public init(
+        journal: any Journal,
+        batchSize: Int = 2048,
+        logger: Logger,
+        projections: @escaping @Sendable () -> [any Projection]
+    ) {
         self.journal = journal
         self.projections = projections
         self.batchSize = batchSize
@@ -21,8 +33,13 @@ public struct ProjectionRunner: Service {
     }
 
     public func run() async throws {
-        var cursor = projections.map(\.applied.position).min() ?? 0
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
+            let projections = self.projections()
+            guard !projections.isEmpty else {
+                try? await gracefulShutdown()
+                return
+            }
+            let cursor = projections.map(\.applied.position).min() ?? 0
             let events: [RecordedEvent]
             do {
                 events = try await journal.readAll(after: cursor, limit: batchSize)
@@ -46,7 +63,6 @@ public struct ProjectionRunner: Service {
                     }
                 }
             }
-            cursor = last.position
         }
     }
 }

@@ -18,8 +18,10 @@ public struct TributaryConfiguration: Sendable {
     public var port: Int
     /// Where the journal lives.
     public var storage: Storage
-    /// The field mappings in force.
+    /// The field mappings in force at start-up.
     public var mappings: MappingSet
+    /// The mapping file they came from, read again by each read-model rebuild.
+    public var mappingsFile: String?
     /// How long records stay resident.
     public var registry: RegistryConfiguration
     /// The largest request body accepted, in bytes (413 beyond).
@@ -35,6 +37,7 @@ public struct TributaryConfiguration: Sendable {
         port: Int = 8080,
         storage: Storage = .lmdb(directory: "./data"),
         mappings: MappingSet = .defaults,
+        mappingsFile: String? = nil,
         registry: RegistryConfiguration = .init(),
         maxBodySize: Int = 8 << 20,
         maxBatchItems: Int = 10_000,
@@ -44,6 +47,7 @@ public struct TributaryConfiguration: Sendable {
         self.port = port
         self.storage = storage
         self.mappings = mappings
+        self.mappingsFile = mappingsFile
         self.registry = registry
         self.maxBodySize = maxBodySize
         self.maxBatchItems = maxBatchItems

@@ -27,27 +27,33 @@ public func buildApplication(_ configuration: TributaryConfiguration, logger: Lo
     let mappings = configuration.mappings
     let registry = AggregateRegistry(
         journal: journal,
-        aggregates: Dictionary(uniqueKeysWithValues: mappings.recordTypes.map { ($0.rawValue, SalesforceRecord(type: $0)) }),
+        aggregates: Dictionary(uniqueKeysWithValues: RecordType.allCases.map { ($0.rawValue, SalesforceRecord(type: $0)) }),
         configuration: configuration.registry
     )
-    let projections = Dictionary(
-        uniqueKeysWithValues: mappings.recordTypes.compactMap { type in mappings[type].map { (type, RecordProjection(mapping: $0)) } }
-    )
-    services.append(ProjectionRunner(journal: journal, projections: Array(projections.values), logger: logger))
+    let startupPosition = try await journal.lastPosition()
+    let readModels = ReadModels(mappings: mappings)
+    let idempotency = IdempotencyIndex(startupPosition: startupPosition)
+    let rebuildRunner = RebuildRunner()
+    services.append(ProjectionRunner(journal: journal, logger: logger) { readModels.all + [idempotency] })
     services.append(PassivationRunner(registry: registry, logger: logger))
+    services.append(rebuildRunner)
 
     let tributary = Tributary(
         configuration: configuration,
         journal: journal,
         registry: registry,
-        projections: projections,
+        readModels: readModels,
         ingestor: ChangeIngestor(registry: registry, mappings: mappings, journal: journal, gaps: GapTracker()),
-        startupPosition: try await journal.lastPosition()
+        commands: ServiceCommandHandler(registry: registry, mappings: mappings, idempotency: idempotency),
+        rebuilds: RebuildJobs(journal: journal, readModels: readModels, logger: logger),
+        startupPosition: startupPosition
     )
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: ProblemMiddleware())
     OperationsRoutes(tributary: tributary).register(on: router)
     CDCRoutes(tributary: tributary).register(on: router)
+    CommandRoutes(tributary: tributary).register(on: router)
+    AdminRoutes(tributary: tributary, runner: rebuildRunner).register(on: router)
     RecordRoutes(tributary: tributary).register(on: router)
 
     return Application(

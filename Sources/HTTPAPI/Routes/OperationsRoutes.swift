@@ -11,7 +11,7 @@ struct OperationsRoutes {
             Response.json(["status": "ok"])
         }
         router.get("/ready") { _, _ in
-            let lagging = tributary.projections.values.filter { $0.applied.position < tributary.startupPosition }
+            let lagging = tributary.readModels.all.filter { $0.applied.position < tributary.startupPosition }
             guard lagging.isEmpty else {
                 throw Problem.unavailable(
                     "read models are catching up: \(lagging.map(\.name).sorted().joined(separator: ", "))"
@@ -24,7 +24,7 @@ struct OperationsRoutes {
         }
         router.get("/v1/projections") { _, _ in
             let last = try await tributary.journal.lastPosition()
-            let entries: [JSONValue] = tributary.projections.values.sorted { $0.name < $1.name }.map { projection in
+            let entries: [JSONValue] = tributary.readModels.all.map { projection in
                 let position = projection.applied.position
                 return [
                     "name": .string(projection.name),

@@ -15,7 +15,7 @@ struct RecordRoutes {
     func register(on router: Router<some RequestContext>) {
         router.get("/v1/:aggregate") { request, context in
             let projection = try tributary.projection(named: try context.parameters.require("aggregate"))
-            let query = try listQuery(request, recordType: projection.recordType)
+            let query = try listQuery(request, mapping: projection.mapping)
             try await waitForMinPosition(request, watch: projection.applied)
             let page = await projection.list(query)
             return Response.json([
@@ -31,6 +31,23 @@ struct RecordRoutes {
                 throw Problem(.notFound, detail: "no \(projection.recordType.rawValue) record \(id)")
             }
             return Response.json(view.json)
+        }
+        // Registered under the parameter so that a literal `clients` node does not hide the
+        // generic record routes from the router.
+        router.get("/v1/:aggregate/:id/summary") { request, context in
+            let aggregate = try context.parameters.require("aggregate")
+            guard aggregate == RecordType.clients.rawValue else {
+                _ = try tributary.projection(named: aggregate)
+                throw Problem(.notFound, detail: "only clients have a summary")
+            }
+            let id = try recordID(context.parameters.require("id"))
+            for projection in tributary.readModels.all {
+                try await waitForMinPosition(request, watch: projection.applied)
+            }
+            guard let summary = await ClientSummary.build(id: id, from: tributary.readModels) else {
+                throw Problem(.notFound, detail: "no clients record \(id)")
+            }
+            return Response.json(summary.json)
         }
         router.get("/v1/:aggregate/:id/events") { request, context in
             let projection = try tributary.projection(named: try context.parameters.require("aggregate"))
@@ -59,7 +76,7 @@ struct RecordRoutes {
         return id
     }
 
-    private func listQuery(_ request: Request, recordType: RecordType) throws(Problem) -> RecordQuery {
+    private func listQuery(_ request: Request, mapping: EntityMapping) throws(Problem) -> RecordQuery {
         let parameters = request.uri.queryParameters
         var query = RecordQuery()
         if let limit: Int = try request.integerParameter("limit") {
@@ -75,13 +92,15 @@ struct RecordRoutes {
             }
             query.includeDeleted = flag
         }
-        let mapping = tributary.configuration.mappings[recordType]
         for (key, value) in parameters {
             let name = String(key)
             guard !Self.reservedParameters.contains(name) else { continue }
-            guard mapping?.field(named: name) != nil else {
-                let known = mapping?.fields.map(\.name).joined(separator: ", ") ?? ""
-                throw Problem(.badRequest, detail: "'\(name)' is not a mapped field of \(recordType.rawValue); filter on one of: \(known)")
+            guard mapping.field(named: name) != nil else {
+                let known = mapping.fields.map(\.name).joined(separator: ", ")
+                throw Problem(
+                    .badRequest,
+                    detail: "'\(name)' is not a mapped field of \(mapping.recordType.rawValue); filter on one of: \(known)"
+                )
             }
             query.filters[name] = String(value)
         }
