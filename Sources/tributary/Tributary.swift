@@ -6,7 +6,7 @@ struct TributaryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tributary",
         abstract: "A durable, queryable, replayable mirror of Salesforce records.",
-        subcommands: [Serve.self],
+        subcommands: [Serve.self, Rebuild.self],
         defaultSubcommand: Serve.self
     )
 }

@@ -51,6 +51,8 @@ struct OperationsRouteTests {
                 ("/health", "get"), ("/ready", "get"), ("/openapi.json", "get"), ("/v1/cdc", "post"),
                 ("/v1/projections", "get"), ("/v1/gaps", "get"), ("/v1/{aggregate}", "get"),
                 ("/v1/{aggregate}/{id}", "get"), ("/v1/{aggregate}/{id}/events", "get"),
+                ("/v1/commands/{aggregate}/{id}", "post"), ("/v1/{aggregate}/{id}/summary", "get"),
+                ("/v1/admin/projections/rebuild", "post"), ("/v1/admin/projections/rebuild/{job}", "get"),
             ]
             for (path, method) in served {
                 #expect(paths[path]?[method] != nil, "\(method.uppercased()) \(path) is not described")

@@ -91,6 +91,106 @@ enum OpenAPIDocument {
             }}}}}
           }
         },
+        "/v1/commands/{aggregate}/{id}": {
+          "post": {
+            "operationId": "runCommand",
+            "summary": "Upsert, delete or undelete a record on behalf of another service.",
+            "parameters": [
+              {"$ref": "#/components/parameters/Aggregate"},
+              {"$ref": "#/components/parameters/RecordID"},
+              {"name": "Idempotency-Key", "in": "header", "description": "A repeated key returns the first answer without writing again.", "schema": {"type": "string", "minLength": 1, "maxLength": 255}}
+            ],
+            "requestBody": {
+              "required": true,
+              "content": {"application/json": {"schema": {
+                "type": "object",
+                "required": ["command"],
+                "properties": {
+                  "command": {"type": "string", "enum": ["upsert", "delete", "undelete"]},
+                  "fields": {"type": "object", "description": "Salesforce field names and values.", "additionalProperties": true},
+                  "expectedVersion": {"type": "integer", "minimum": 0}
+                }
+              }}}
+            },
+            "responses": {
+              "200": {"description": "Durable", "content": {"application/json": {"schema": {
+                "type": "object", "required": ["position", "version", "outcome"], "properties": {
+                  "position": {"type": "integer"}, "version": {"type": "integer"},
+                  "outcome": {"type": "string", "enum": ["created", "updated", "deleted", "undeleted"]}
+                }
+              }}}},
+              "404": {"$ref": "#/components/responses/Problem"},
+              "409": {"description": "The record is not at the expected version; nothing was written.", "content": {"application/problem+json": {"schema": {
+                "allOf": [{"$ref": "#/components/schemas/Problem"}, {"type": "object", "properties": {"currentVersion": {"type": "integer"}}}]
+              }}}},
+              "413": {"$ref": "#/components/responses/Problem"},
+              "422": {"$ref": "#/components/responses/Problem"},
+              "503": {"$ref": "#/components/responses/Unavailable"}
+            }
+          }
+        },
+        "/v1/admin/projections/rebuild": {
+          "post": {
+            "operationId": "rebuildProjections",
+            "summary": "Rebuild every read model from the journal, re-reading the mapping file; reads keep being served from the old views meanwhile.",
+            "responses": {
+              "202": {"description": "Started", "content": {"application/json": {"schema": {
+                "type": "object", "required": ["job", "state"], "properties": {"job": {"type": "string"}, "state": {"type": "string"}}
+              }}}},
+              "422": {"$ref": "#/components/responses/Problem"}
+            }
+          }
+        },
+        "/v1/admin/projections/rebuild/{job}": {
+          "get": {
+            "operationId": "getRebuild",
+            "summary": "A rebuild job's state.",
+            "parameters": [{"name": "job", "in": "path", "required": true, "schema": {"type": "string"}}],
+            "responses": {
+              "200": {"description": "The job", "content": {"application/json": {"schema": {
+                "type": "object", "required": ["job", "state", "position", "startedAt"], "properties": {
+                  "job": {"type": "string"}, "state": {"type": "string", "enum": ["running", "done", "failed"]},
+                  "position": {"type": "integer"}, "startedAt": {"type": "string", "format": "date-time"},
+                  "finishedAt": {"type": "string", "format": "date-time"}, "error": {"type": "string"}
+                }
+              }}}},
+              "404": {"$ref": "#/components/responses/Problem"}
+            }
+          }
+        },
+        "/v1/{aggregate}/{id}/summary": {
+          "get": {
+            "operationId": "getClientSummary",
+            "summary": "A client with its platforms, contracts, deals, services and their subservices, and totals. Only clients have a summary.",
+            "parameters": [
+              {"$ref": "#/components/parameters/Aggregate"},
+              {"$ref": "#/components/parameters/RecordID"},
+              {"$ref": "#/components/parameters/MinPosition"},
+              {"$ref": "#/components/parameters/Wait"}
+            ],
+            "responses": {
+              "200": {"description": "The summary", "content": {"application/json": {"schema": {
+                "type": "object",
+                "required": ["client", "platforms", "contracts", "deals", "services", "totals"],
+                "properties": {
+                  "client": {"$ref": "#/components/schemas/Record"},
+                  "platforms": {"type": "array", "items": {"$ref": "#/components/schemas/Record"}},
+                  "contracts": {"type": "array", "items": {"$ref": "#/components/schemas/Record"}},
+                  "deals": {"type": "array", "items": {"$ref": "#/components/schemas/Record"}},
+                  "services": {"type": "array", "items": {"allOf": [{"$ref": "#/components/schemas/Record"}, {"type": "object", "properties": {"subservices": {"type": "array", "items": {"$ref": "#/components/schemas/Record"}}}}]}},
+                  "totals": {"type": "object", "required": ["platforms", "contracts", "deals", "services", "subservices"], "properties": {
+                    "platforms": {"type": "integer"}, "contracts": {"type": "integer"}, "deals": {"type": "integer"},
+                    "services": {"type": "integer"}, "subservices": {"type": "integer"},
+                    "dealAmount": {"type": "number"}, "contractValue": {"type": "number"}
+                  }}
+                }
+              }}}},
+              "400": {"$ref": "#/components/responses/Problem"},
+              "404": {"$ref": "#/components/responses/Problem"},
+              "503": {"$ref": "#/components/responses/Unavailable"}
+            }
+          }
+        },
         "/v1/{aggregate}": {
           "get": {
             "operationId": "listRecords",
