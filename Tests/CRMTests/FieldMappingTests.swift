@@ -72,6 +72,17 @@ struct FieldMappingTests {
         #expect(FieldType.picklist(values: ["A": "a"], strict: true).convert("B").isFailure)
     }
 
+    @Test func aValueThatDoesNotConvertNamesTheFieldAndTheValue() {
+        let mapping = FieldMapping("closeDate", from: ["CloseDate"], type: .date)
+        guard case .failure(let error) = mapping.value(in: state(["CloseDate": "31/02/2024"])) else {
+            Issue.record("31/02/2024 converted")
+            return
+        }
+        #expect(error.description == #"closeDate: "31/02/2024" is not a valid date"#)
+        #expect(FieldType.reference(.clients).convert("001T1000001nI4jIAE") == .success("001T1000001nI4jIAE"))
+        #expect(FieldType.reference(.clients).convert(12).isFailure)
+    }
+
     // MARK: - Views
 
     @Test func defaultClientMappingProducesTheDomainFields() {

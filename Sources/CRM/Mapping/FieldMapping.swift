@@ -48,7 +48,11 @@ public struct FieldMapping: Sendable, Hashable {
         guard var value = raw else { return .success(defaultValue ?? .null) }
         for transform in transforms { value = transform.apply(to: value) }
         if value.isNull { return .success(defaultValue ?? .null) }
-        return type.convert(value)
+        return type.convert(value).mapError { error in
+            var named = error
+            named.field = name
+            return named
+        }
     }
 }
 

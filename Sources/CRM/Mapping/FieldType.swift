@@ -96,6 +96,11 @@ public struct FieldConversionError: Error, Hashable, Sendable, CustomStringConve
     public var value: JSONValue
     /// What was expected instead.
     public var expected: String
+    /// The domain field being converted, once known.
+    public var field: String?
 
-    public var description: String { "\(value.jsonString) is not a valid \(expected)" }
+    public var description: String {
+        let subject = field.map { "\($0): " } ?? ""
+        return "\(subject)\(value.jsonString) is not a valid \(expected)"
+    }
 }
