@@ -70,6 +70,19 @@ struct FieldMappingTests {
         #expect(FieldType.datetime.convert("yesterday").isFailure)
         #expect(FieldType.boolean.convert("yes").isFailure)
         #expect(FieldType.picklist(values: ["A": "a"], strict: true).convert("B").isFailure)
+        // Numbers from the wire beyond any real date fail rather than overflow.
+        #expect(FieldType.date.convert(200_000_000_000).isFailure)
+        #expect(FieldType.date.convert(.number(JSONNumber(Int64.max))).isFailure)
+        #expect(FieldType.datetime.convert(.number(JSONNumber(Int64.min))).isFailure)
+    }
+
+    @Test func numbersConvertToDatesStringsAndIntegers() {
+        // Pub/Sub sends dates as days since the epoch.
+        #expect(FieldType.date.convert(19_782) == .success("2024-02-29"))
+        #expect(FieldType.date.convert(-719_162) == .success("0001-01-01"))
+        #expect(FieldType.string.convert(true) == .success("true"))
+        #expect(FieldType.integer.convert(42) == .success(42))
+        #expect(FieldType.boolean.convert(false) == .success(false))
     }
 
     @Test func aValueThatDoesNotConvertNamesTheFieldAndTheValue() {

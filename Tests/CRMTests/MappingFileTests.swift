@@ -30,6 +30,9 @@ struct MappingFileTests {
         (#"{"mappings": [{"aggregate": "deals", "fields": [{"name": "a", "source": "A", "type": "reference", "references": "planets"}]}]}"#, "mappings[0].fields[0] (deals.a).references", "planets"),
         (#"{"mappings": [{"aggregate": "deals", "object": "Account", "fields": [{"name": "a", "source": "A"}]}]}"#, "mappings", "Account"),
         (#"{"maps": []}"#, "mappings", "array"),
+        (#"{"mappings": [{"aggregate": "deals", "fields": [{"name": "a", "source": "A", "transform": ["trim"]}]}]}"#, "mappings[0].fields[0] (deals.a).transform", "unknown key"),
+        (#"{"mappings": [{"aggregate": "deals", "fields": [{"name": "a", "source": "A", "type": "date", "default": "soon"}]}]}"#, "mappings[0].fields[0] (deals.a).default", "soon"),
+        (#"{"mappings": [{"aggregate": "deals", "fields": [{"name": "a", "source": "A", "type": "picklist", "strict": "yes"}]}]}"#, "mappings[0].fields[0] (deals.a).strict", "yes"),
     ])
     func badEntriesAreRefusedNamingTheEntry(text: String, path: String, mentions: String) throws {
         let json = try JSONValue(parsing: text)

@@ -163,6 +163,29 @@ struct RecordAggregateTests {
         #expect(given.state.deleted)
     }
 
+    // MARK: - Every record type
+
+    @Test(arguments: RecordType.allCases)
+    func everyRecordTypeDecidesAndFoldsItsOwnEvents(type: RecordType) throws {
+        let aggregate = SalesforceRecord(type: type)
+        var state = aggregate.initialState
+        let facts = ChangeFacts(source: .api, entity: type.defaultObjectName)
+        let upsert = RecordCommand(operation: .upsert, body: ChangeBody(fields: ["Name": "First"]), facts: facts)
+        let created = try aggregate.decide(upsert, state: state)
+        #expect(created.map(\.kind) == [.created])
+        #expect(aggregate.encode(created[0]).type == type.eventPrefix + "Created")
+        aggregate.evolve(&state, with: created[0], at: EventPosition(position: 1, version: 1, recordedAt: Timestamp(millisecondsSinceEpoch: 1)))
+        let second = RecordCommand(operation: .upsert, body: ChangeBody(fields: ["Name": "Second"]), facts: facts)
+        let updated = try aggregate.decide(second, state: state)
+        #expect(updated.map(\.kind) == [.updated])
+        aggregate.evolve(&state, with: updated[0], at: EventPosition(position: 2, version: 2, recordedAt: Timestamp(millisecondsSinceEpoch: 2)))
+        #expect(state.value(at: "Name") == "Second")
+        let delete = RecordCommand(operation: .delete, body: ChangeBody(fields: [:]), facts: facts)
+        let deleted = try aggregate.decide(delete, state: state)
+        aggregate.evolve(&state, with: deleted[0], at: EventPosition(position: 3, version: 3, recordedAt: Timestamp(millisecondsSinceEpoch: 3)))
+        #expect(state.deleted)
+    }
+
     // MARK: - Stored form
 
     @Test func eventsRoundTripThroughTheirStoredForm() throws {

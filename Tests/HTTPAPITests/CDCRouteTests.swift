@@ -57,6 +57,13 @@ struct CDCRouteTests {
             #expect(read.status == .ok)
             #expect(read.body["version"] == 1)
             #expect(read.body["fields"]?["name"] == .null)
+            // A bare UPDATE (no field lists) for another unseen record carries its fields in.
+            let bare = try await client.request(
+                "/v1/cdc", method: .post, json: changeEvent("UPDATE", id: "001T1000001nI4jIAE", fields: ["Name": "Late Arrival", "Phone": "42"])
+            )
+            let created = try await client.request("/v1/clients/001T1000001nI4jIAE?minPosition=\(bare.body["position"]?.int64Value ?? 0)")
+            #expect(created.body["fields"]?["name"] == "Late Arrival")
+            #expect(created.body["fields"]?["phone"] == "42")
         }
     }
 

@@ -92,7 +92,9 @@ struct SummaryAndRebuildTests {
                 try await Task.sleep(for: .milliseconds(10))
             }
             #expect(state == "done")
-            let after = try await client.request("/v1/clients/\(clientID)")
+            // A read that waits for a position finds it in the new views, not a retired one.
+            let after = try await client.request("/v1/clients/\(clientID)?minPosition=\(position)&wait=1000")
+            #expect(after.status == .ok)
             #expect(after.body["fields"]?["industry"] == "Utilities")
             #expect(after.body["fields"]?["site"] == "hq")
             #expect(try await client.request("/v1/clients?site=hq").body["items"]?.arrayValue?.count == 1)

@@ -61,13 +61,13 @@ public enum FieldType: Sendable, Hashable {
             guard let timestamp = Timestamp(iso8601: text) else { break }
             return .success(.string(timestamp.iso8601))
         case (.datetime, .number(let number)):
-            guard let millis = number.int64Value else { break }
+            guard let millis = number.int64Value, FieldType.supportedMilliseconds.contains(millis) else { break }
             return .success(.string(Timestamp(millisecondsSinceEpoch: millis).iso8601))
         case (.date, .string(let text)):
             if let date = FieldType.calendarDate(text) { return .success(.string(date)) }
         case (.date, .number(let number)):
             // Pub/Sub (Avro) sends dates as days since the epoch.
-            guard let days = number.int64Value else { break }
+            guard let days = number.int64Value, FieldType.supportedDays.contains(days) else { break }
             let day = Timestamp(millisecondsSinceEpoch: days * 86_400_000).iso8601
             return .success(.string(String(day.prefix(10))))
         case (.picklist(let values, let strict), .string(let text)):
@@ -79,6 +79,12 @@ public enum FieldType: Sendable, Hashable {
         }
         return .failure(FieldConversionError(value: value, expected: name))
     }
+
+    /// Days since the epoch of 0001-01-01 through 9999-12-31: the dates Salesforce can hold, and
+    /// a range whose arithmetic cannot overflow.
+    static let supportedDays: ClosedRange<Int64> = -719_162...2_932_896
+    /// Epoch milliseconds of the same range.
+    static let supportedMilliseconds: ClosedRange<Int64> = (-719_162 * 86_400_000)...(2_932_897 * 86_400_000 - 1)
 
     /// `YYYY-MM-DD` (or the date part of a date-time) when it names a real day.
     private static func calendarDate(_ text: String) -> String? {

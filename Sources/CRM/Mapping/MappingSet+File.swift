@@ -60,6 +60,7 @@ extension EntityMapping {
         guard case .object(let object) = entry else {
             throw MappingFileError(path: path, message: "expected an object with aggregate, object and fields")
         }
+        try object.refuseUnknownKeys(["aggregate", "object", "fields"], path: path)
         let aggregateName = try object.requiredString("aggregate", path: path)
         guard let recordType = RecordType(rawValue: aggregateName) else {
             throw MappingFileError(
@@ -90,6 +91,10 @@ extension FieldMapping {
         }
         let name = try object.requiredString("name", path: basePath)
         let path = "\(basePath) (\(recordType.rawValue).\(name))"
+        try object.refuseUnknownKeys(
+            ["name", "source", "sources", "type", "values", "strict", "references", "transforms", "default"],
+            path: path
+        )
         var sources: [String] = []
         if let source = try object.optionalString("source", path: path) { sources.append(source) }
         if let list = object["sources"] {
@@ -109,7 +114,15 @@ extension FieldMapping {
         if object["transforms"] != nil, object["transforms"]?.arrayValue == nil {
             throw MappingFileError(path: "\(path).transforms", message: "expected an array of transforms")
         }
-        self.init(name, from: sources, type: type, transforms: transforms, defaultValue: object["default"])
+        var defaultValue = object["default"]
+        if let given = defaultValue, !given.isNull {
+            switch type.convert(given) {
+            case .success(let converted): defaultValue = converted
+            case .failure(let error):
+                throw MappingFileError(path: "\(path).default", message: "\(error)")
+            }
+        }
+        self.init(name, from: sources, type: type, transforms: transforms, defaultValue: defaultValue)
     }
 }
 
@@ -137,6 +150,9 @@ extension FieldType {
                     }
                     values[member.key] = text
                 }
+            }
+            if let strict = object["strict"], strict.boolValue == nil {
+                throw MappingFileError(path: "\(path).strict", message: "expected true or false, found \(strict.jsonString)")
             }
             let strict = object["strict"]?.boolValue ?? false
             self = .picklist(values: values, strict: strict)
@@ -173,6 +189,15 @@ extension FieldTransform {
 }
 
 extension JSONObject {
+    fileprivate func refuseUnknownKeys(_ known: Set<String>, path: String) throws(MappingFileError) {
+        if let unknown = keys.first(where: { !known.contains($0) }) {
+            throw MappingFileError(
+                path: "\(path).\(unknown)",
+                message: "unknown key '\(unknown)'; expected one of \(known.sorted().joined(separator: ", "))"
+            )
+        }
+    }
+
     fileprivate func requiredString(_ key: String, path: String) throws(MappingFileError) -> String {
         guard let value = try optionalString(key, path: path) else {
             throw MappingFileError(path: "\(path).\(key)", message: "missing")

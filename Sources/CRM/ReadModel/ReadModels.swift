@@ -29,8 +29,13 @@ public final class ReadModels: Sendable {
         current.withLock { projections in RecordType.allCases.compactMap { projections[$0] } }
     }
 
-    /// Swaps in a new set of projections.
+    /// Swaps in a new set of projections. The old ones are retired: their position watches jump
+    /// to the end so that readers waiting on them wake and look up the new projection.
     public func replace(with projections: [RecordType: RecordProjection]) {
-        current.withLock { $0 = projections }
+        let retired = current.withLock { current in
+            defer { current = projections }
+            return Array(current.values)
+        }
+        for projection in retired { projection.applied.advance(to: .max) }
     }
 }

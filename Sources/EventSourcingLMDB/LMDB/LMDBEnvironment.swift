@@ -12,9 +12,13 @@ import Glibc
 ///
 /// `@unchecked Sendable` is safe here because: LMDB's environment handle is thread-safe; the
 /// environment is opened with `MDB_NOTLS`, so a read transaction is not tied to its thread; LMDB
-/// itself serialises write transactions; and the map resize, the one call that must not run
-/// beside other transactions, takes `resizeLock` exclusively while every transaction holds it
-/// shared. The handle is closed only by `close()`, after which every call fails with `EINVAL`.
+/// itself serialises write transactions; and changing the map size, the one call that must not
+/// run beside other transactions of this process, takes `resizeLock` exclusively while every read
+/// transaction holds it shared. Write transactions do not take it: the journal's single writer
+/// thread is the only one that writes and the only one that grows the map, between its own
+/// transactions. The lock prefers writers, so a steady stream of readers cannot starve a resize.
+/// The handle is closed only by `close()`, after the writer has stopped, after which every call
+/// fails with `EINVAL`.
 public final class LMDBEnvironment: @unchecked Sendable {
     private var handle: OpaquePointer?
     private let resizeLock: UnsafeMutablePointer<pthread_rwlock_t>
@@ -50,7 +54,11 @@ public final class LMDBEnvironment: @unchecked Sendable {
         }
         self.handle = environment
         self.resizeLock = .allocate(capacity: 1)
-        pthread_rwlock_init(resizeLock, nil)
+        var attributes = pthread_rwlockattr_t()
+        pthread_rwlockattr_init(&attributes)
+        pthread_rwlockattr_setkind_np(&attributes, Int32(PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP))
+        pthread_rwlock_init(resizeLock, &attributes)
+        pthread_rwlockattr_destroy(&attributes)
     }
 
     deinit {
@@ -94,19 +102,30 @@ public final class LMDBEnvironment: @unchecked Sendable {
 
     /// Runs `body` in a read-only transaction (a consistent snapshot), then ends it.
     public func withReadTransaction<T, E: Error>(_ body: (LMDBTransaction) throws(E) -> T) throws -> T {
-        pthread_rwlock_rdlock(resizeLock)
-        defer { pthread_rwlock_unlock(resizeLock) }
-        let handle = try openHandle("mdb_txn_begin (read)")
-        var transaction: OpaquePointer?
-        var code = mdb_txn_begin(handle, nil, UInt32(MDB_RDONLY), &transaction)
-        if code == MDB_MAP_RESIZED {
-            // Another process grew the map: adopt the new size (safe: we hold no transaction).
-            try check(mdb_env_set_mapsize(handle, 0), "mdb_env_set_mapsize")
-            code = mdb_txn_begin(handle, nil, UInt32(MDB_RDONLY), &transaction)
+        while true {
+            pthread_rwlock_rdlock(resizeLock)
+            defer { pthread_rwlock_unlock(resizeLock) }
+            let handle = try openHandle("mdb_txn_begin (read)")
+            var transaction: OpaquePointer?
+            let code = mdb_txn_begin(handle, nil, UInt32(MDB_RDONLY), &transaction)
+            if code == MDB_MAP_RESIZED {
+                // Another process grew the map: adopt its size under the exclusive lock, then retry.
+                pthread_rwlock_unlock(resizeLock)
+                defer { pthread_rwlock_rdlock(resizeLock) }
+                try adoptMapSize()
+                continue
+            }
+            try check(code, "mdb_txn_begin (read)")
+            defer { mdb_txn_abort(transaction) }
+            return try body(LMDBTransaction(handle: transaction))
         }
-        try check(code, "mdb_txn_begin (read)")
-        defer { mdb_txn_abort(transaction) }
-        return try body(LMDBTransaction(handle: transaction))
+    }
+
+    /// Takes the map size another process has set (after `MDB_MAP_RESIZED`).
+    private func adoptMapSize() throws {
+        pthread_rwlock_wrlock(resizeLock)
+        defer { pthread_rwlock_unlock(resizeLock) }
+        try check(mdb_env_set_mapsize(try openHandle("mdb_env_set_mapsize"), 0), "mdb_env_set_mapsize")
     }
 
     /// Runs `body` in a write transaction and commits it (with fsync unless relaxed) when `body`

@@ -64,6 +64,7 @@ final class RebuildJobs: Sendable {
         do {
             var position: UInt64 = 0
             while true {
+                try Task.checkCancellation()
                 let target = readModels.all.map(\.applied.position).min() ?? 0
                 if position >= target { break }
                 let events = try await journal.readAll(after: position, limit: 4096)

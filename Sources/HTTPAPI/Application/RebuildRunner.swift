@@ -20,6 +20,8 @@ struct RebuildRunner: Service {
             for await job in stream.cancelOnGracefulShutdown() {
                 group.addTask { await job() }
             }
+            // Shutting down: running jobs stop at their next page instead of holding up the exit.
+            group.cancelAll()
         }
     }
 }

@@ -48,7 +48,12 @@ struct CDCRoutes {
                 report = try await tributary.ingestor.ingest(changes)
             } catch {
                 context.logger.error("ingestion failed", metadata: ["stream": "\(error.stream)", "error": "\(error.underlying)"])
-                throw Problem.unavailable("the journal could not take the changes (\(error.underlying)); retry the request")
+                // Records are appended independently, so changes of other records in this request
+                // may already be durable; re-sending is safe because records converge by commit time.
+                throw Problem.unavailable(
+                    "the journal could not take the change for \(error.stream) (\(error.underlying)); "
+                        + "changes to other records in this request may already be durable; re-send the request"
+                )
             }
             return Response.json(report.json)
         }

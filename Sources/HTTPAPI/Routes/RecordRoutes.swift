@@ -16,7 +16,7 @@ struct RecordRoutes {
         router.get("/v1/:aggregate") { request, context in
             let projection = try tributary.projection(named: try context.parameters.require("aggregate"))
             let query = try listQuery(request, mapping: projection.mapping)
-            try await waitForMinPosition(request, watch: projection.applied)
+            try await waitForMinPosition(request, type: projection.recordType)
             let page = await projection.list(query)
             return Response.json([
                 "items": .array(page.items.map(\.json)),
@@ -26,7 +26,7 @@ struct RecordRoutes {
         router.get("/v1/:aggregate/:id") { request, context in
             let projection = try tributary.projection(named: try context.parameters.require("aggregate"))
             let id = try recordID(context.parameters.require("id"))
-            try await waitForMinPosition(request, watch: projection.applied)
+            try await waitForMinPosition(request, type: projection.recordType)
             guard let view = await projection.view(id: id) else {
                 throw Problem(.notFound, detail: "no \(projection.recordType.rawValue) record \(id)")
             }
@@ -42,7 +42,7 @@ struct RecordRoutes {
             }
             let id = try recordID(context.parameters.require("id"))
             for projection in tributary.readModels.all {
-                try await waitForMinPosition(request, watch: projection.applied)
+                try await waitForMinPosition(request, type: projection.recordType)
             }
             guard let summary = await ClientSummary.build(id: id, from: tributary.readModels) else {
                 throw Problem(.notFound, detail: "no clients record \(id)")
@@ -107,12 +107,19 @@ struct RecordRoutes {
         return query
     }
 
-    private func waitForMinPosition(_ request: Request, watch: PositionWatch) async throws {
+    /// Waits until the read model of `type` has applied `minPosition`, looking the projection up
+    /// again after each wake-up: a rebuild may have swapped in a new one meanwhile.
+    private func waitForMinPosition(_ request: Request, type: RecordType) async throws {
         guard let minimum: UInt64 = try request.integerParameter("minPosition") else { return }
+        let readModels = tributary.readModels
         try await ReadYourWrites.wait(
             until: minimum,
-            current: { watch.position },
-            waiter: { await watch.wait(until: minimum) },
+            current: { readModels.projection(type)?.applied.position ?? 0 },
+            waiter: {
+                while let projection = readModels.projection(type), projection.applied.position < minimum, !Task.isCancelled {
+                    await projection.applied.wait(until: minimum)
+                }
+            },
             milliseconds: try waitMilliseconds(request)
         )
     }
