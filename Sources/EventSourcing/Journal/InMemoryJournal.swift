@@ -3,10 +3,12 @@ import Synchronization
 /// A journal kept in memory, for tests and for trying Tributary without storage.
 ///
 /// It follows the same contract as the durable journal (atomic appends, version checks, gap-free
-/// positions); "durable" here only means "committed", and everything is gone when it is dropped.
+/// positions, the same stored record format with its checksum verified on every read); "durable"
+/// here only means "committed", and everything is gone when it is dropped.
 public final class InMemoryJournal: Journal {
     private struct State {
-        var events: [RecordedEvent] = []
+        /// The stored records; the record at index i has position i + 1.
+        var records: [[UInt8]] = []
         /// For each stream, the positions of its events in version order.
         var streams: [StreamName: [UInt64]] = [:]
     }
@@ -20,6 +22,9 @@ public final class InMemoryJournal: Journal {
     public func append(_ request: AppendRequest) async throws(JournalError) -> AppendResult {
         try AppendValidation.check(request)
         let now = Timestamp.now()
+        let bodies = request.writes.map { write in
+            write.events.map { EventRecordCodec.encodeBody(stream: write.stream, event: $0) }
+        }
         let result: AppendResult = try state.withLock { (state) throws(JournalError) -> AppendResult in
             for write in request.writes {
                 let actual = UInt64(state.streams[write.stream]?.count ?? 0)
@@ -27,54 +32,74 @@ public final class InMemoryJournal: Journal {
                     throw JournalError.versionConflict(stream: write.stream, expected: expected, actual: actual)
                 }
             }
-            let first = UInt64(state.events.count) + 1
+            let first = UInt64(state.records.count) + 1
             var versions: [UInt64] = []
-            for write in request.writes {
+            for (write, writeBodies) in zip(request.writes, bodies) {
                 var positions = state.streams[write.stream] ?? []
-                for event in write.events {
-                    let position = UInt64(state.events.count) + 1
+                for body in writeBodies {
+                    let position = UInt64(state.records.count) + 1
                     positions.append(position)
-                    state.events.append(
-                        RecordedEvent(
+                    state.records.append(
+                        EventRecordCodec.record(
+                            body: body,
                             position: position,
-                            stream: write.stream,
                             version: UInt64(positions.count),
-                            type: event.type,
-                            recordedAt: event.recordedAt ?? now,
-                            metadata: event.metadata,
-                            data: event.data
+                            recordedAt: body.recordedAt ?? now
                         )
                     )
                 }
                 versions.append(UInt64(positions.count))
                 state.streams[write.stream] = positions
             }
-            return AppendResult(firstPosition: first, lastPosition: UInt64(state.events.count), versions: versions, recordedAt: now)
+            return AppendResult(firstPosition: first, lastPosition: UInt64(state.records.count), versions: versions, recordedAt: now)
         }
         commits.advance(to: result.lastPosition)
         return result
     }
 
     public func readStream(_ stream: StreamName, fromVersion: UInt64, limit: Int) async throws(JournalError) -> [RecordedEvent] {
-        state.withLock { state in
+        let records: [(UInt64, [UInt8])] = state.withLock { state in
             guard let positions = state.streams[stream], fromVersion <= positions.count else { return [] }
             let start = Int(max(fromVersion, 1)) - 1
             let end = min(positions.count, start + max(limit, 0))
-            return positions[start..<end].map { state.events[Int($0) - 1] }
+            return positions[start..<end].map { ($0, state.records[Int($0) - 1]) }
         }
+        return try Self.decode(records)
     }
 
     public func readAll(after position: UInt64, limit: Int) async throws(JournalError) -> [RecordedEvent] {
-        state.withLock { state in
-            guard position < state.events.count else { return [] }
+        let records: [(UInt64, [UInt8])] = state.withLock { state in
+            guard position < state.records.count else { return [] }
             let start = Int(position)
-            let end = min(state.events.count, start + max(limit, 0))
-            return Array(state.events[start..<end])
+            let end = min(state.records.count, start + max(limit, 0))
+            return (start..<end).map { (UInt64($0 + 1), state.records[$0]) }
         }
+        return try Self.decode(records)
     }
 
     public func lastPosition() async throws(JournalError) -> UInt64 {
-        state.withLock { UInt64($0.events.count) }
+        state.withLock { UInt64($0.records.count) }
+    }
+
+    /// Flips one bit of the stored record at `position`, for tests of checksum verification.
+    package func damageRecord(at position: UInt64, byteOffset: Int) {
+        state.withLock { state in
+            let index = Int(position) - 1
+            guard state.records.indices.contains(index), state.records[index].indices.contains(byteOffset) else { return }
+            state.records[index][byteOffset] ^= 0x01
+        }
+    }
+
+    private static func decode(_ records: [(UInt64, [UInt8])]) throws(JournalError) -> [RecordedEvent] {
+        var events: [RecordedEvent] = []
+        events.reserveCapacity(records.count)
+        for (position, record) in records {
+            let decoded: Result<RecordedEvent, JournalError> = record.withUnsafeBytes { bytes in
+                Result { () throws(JournalError) in try EventRecordCodec.decode(position: position, record: bytes) }
+            }
+            events.append(try decoded.get())
+        }
+        return events
     }
 
     public func streamVersion(_ stream: StreamName) async throws(JournalError) -> UInt64 {

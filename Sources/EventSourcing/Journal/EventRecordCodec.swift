@@ -1,7 +1,7 @@
-import EventSourcing
 import JSON
 
-/// The stored form of one event in the `events` database (format 1).
+/// The stored form of one event (format 1), shared by every journal so that each verifies the
+/// same checksum on read.
 ///
 /// ```
 /// offset 0   u8   format (1)
@@ -15,18 +15,18 @@ import JSON
 /// bytes 5–20, so a record that is damaged, truncated or filed under the wrong position fails it.
 /// The body does not depend on position or version, so appenders encode it (and its checksum)
 /// on their own threads before the single writer places it.
-enum EventRecordCodec {
-    static let format: UInt8 = 1
-    static let headerSize = 21
+package enum EventRecordCodec {
+    package static let format: UInt8 = 1
+    package static let headerSize = 21
 
     /// An event's body, encoded by the appender.
-    struct EncodedBody: Sendable {
-        let bytes: [UInt8]
-        let checksum: UInt32
-        let recordedAt: Timestamp?
+    package struct EncodedBody: Sendable {
+        package let bytes: [UInt8]
+        package let checksum: UInt32
+        package let recordedAt: Timestamp?
     }
 
-    static func encodeBody(stream: StreamName, event: NewEvent) -> EncodedBody {
+    package static func encodeBody(stream: StreamName, event: NewEvent) -> EncodedBody {
         var writer = ByteWriter(capacity: 256)
         writer.writeString(stream.description)
         writer.writeString(event.type)
@@ -36,7 +36,7 @@ enum EventRecordCodec {
     }
 
     /// Writes the 21-byte header for `body` at `position` into `header`.
-    static func writeHeader(
+    package static func writeHeader(
         into header: UnsafeMutableRawBufferPointer,
         body: EncodedBody,
         position: UInt64,
@@ -54,7 +54,7 @@ enum EventRecordCodec {
         header.storeBytes(of: checksum.littleEndian, toByteOffset: 1, as: UInt32.self)
     }
 
-    static func decode(position: UInt64, record: UnsafeRawBufferPointer) throws(JournalError) -> RecordedEvent {
+    package static func decode(position: UInt64, record: UnsafeRawBufferPointer) throws(JournalError) -> RecordedEvent {
         guard record.count >= headerSize else {
             throw .corruptEvent(position: position, reason: "the record is \(record.count) bytes, shorter than its header")
         }
@@ -109,29 +109,21 @@ enum EventRecordCodec {
     }
 }
 
-/// An append whose event bodies are already encoded, ready for the writer thread.
-struct PreparedAppend: Sendable {
-    struct Write: Sendable {
-        let stream: StreamName
-        let headKey: [UInt8]
-        let streamPrefix: [UInt8]
-        let expectedVersion: ExpectedVersion
-        let bodies: [EventRecordCodec.EncodedBody]
-    }
 
-    let writes: [Write]
-    let eventCount: Int
-
-    init(_ request: AppendRequest) {
-        writes = request.writes.map { write in
-            Write(
-                stream: write.stream,
-                headKey: JournalKeys.head(write.stream),
-                streamPrefix: JournalKeys.streamPrefix(write.stream),
-                expectedVersion: write.expectedVersion,
-                bodies: write.events.map { EventRecordCodec.encodeBody(stream: write.stream, event: $0) }
+extension EventRecordCodec {
+    /// A whole record (header and body) for `body` at `position`.
+    package static func record(body: EncodedBody, position: UInt64, version: UInt64, recordedAt: Timestamp) -> [UInt8] {
+        var record = [UInt8](repeating: 0, count: headerSize + body.bytes.count)
+        record.withUnsafeMutableBytes { buffer in
+            writeHeader(
+                into: UnsafeMutableRawBufferPointer(rebasing: buffer[..<headerSize]),
+                body: body,
+                position: position,
+                version: version,
+                recordedAt: recordedAt
             )
+            body.bytes.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: buffer[headerSize...]).copyMemory(from: $0) }
         }
-        eventCount = request.eventCount
+        return record
     }
 }

@@ -1,0 +1,28 @@
+import EventSourcing
+
+/// An append whose event bodies are already encoded, ready for the writer thread.
+struct PreparedAppend: Sendable {
+    struct Write: Sendable {
+        let stream: StreamName
+        let headKey: [UInt8]
+        let streamPrefix: [UInt8]
+        let expectedVersion: ExpectedVersion
+        let bodies: [EventRecordCodec.EncodedBody]
+    }
+
+    let writes: [Write]
+    let eventCount: Int
+
+    init(_ request: AppendRequest) {
+        writes = request.writes.map { write in
+            Write(
+                stream: write.stream,
+                headKey: JournalKeys.head(write.stream),
+                streamPrefix: JournalKeys.streamPrefix(write.stream),
+                expectedVersion: write.expectedVersion,
+                bodies: write.events.map { EventRecordCodec.encodeBody(stream: write.stream, event: $0) }
+            )
+        }
+        eventCount = request.eventCount
+    }
+}
