@@ -10,7 +10,7 @@ import Glibc
 /// return and abort on throw, so no transaction or `MDB_val` outlives its scope. Write
 /// transactions grow the map and retry when LMDB reports `MDB_MAP_FULL`.
 ///
-/// `@unchecked Sendable` is safe here because: LMDB's environment handle is thread-safe; the
+/// The unchecked `Sendable` conformance is safe here because: LMDB's environment handle is thread-safe; the
 /// environment is opened with `MDB_NOTLS`, so a read transaction is not tied to its thread; LMDB
 /// itself serialises write transactions; and changing the map size, the one call that must not
 /// run beside other transactions of this process, takes `resizeLock` exclusively while every read
