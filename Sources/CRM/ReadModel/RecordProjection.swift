@@ -48,8 +48,16 @@ public actor RecordProjection: Projection {
                 continue
             }
             let id = recorded.stream.id
-            var state = records[id]?.state ?? RecordState()
-            if records[id] == nil { newIDs.append(id) }
+            // Taking the entry out leaves its state uniquely referenced, so evolve mutates it in
+            // place instead of copying every field.
+            var state = RecordState()
+            var previousView: RecordView?
+            if var previous = records.removeValue(forKey: id) {
+                swap(&state, &previous.state)
+                previousView = previous.view
+            } else {
+                newIDs.append(id)
+            }
             aggregate.evolve(
                 &state,
                 with: event,
@@ -64,7 +72,7 @@ public actor RecordProjection: Projection {
                 updatedAt: state.updatedAt,
                 fields: mapping.domainFields(of: state)
             )
-            updateReferences(id: id, from: records[id]?.view, to: view)
+            updateReferences(id: id, from: previousView, to: view)
             records[id] = Entry(state: state, view: view)
         }
     }
