@@ -9,8 +9,11 @@ struct Given {
     var state = RecordState()
     var position: UInt64 = 0
 
-    static func facts(_ changeType: String, at commitTimestamp: Int64?, source: ChangeSource = .cdc) -> ChangeFacts {
-        ChangeFacts(source: source, entity: "Account", changeType: changeType, transactionKey: "tx", sequenceNumber: 1, commitTimestamp: commitTimestamp)
+    static func facts(_ changeType: String, at commitTimestamp: Int64?, source: ChangeSource = .cdc, sequence: Int64 = 1) -> ChangeFacts {
+        ChangeFacts(
+            source: source, entity: "Account", changeType: changeType, transactionKey: "tx", sequenceNumber: sequence,
+            commitTimestamp: commitTimestamp
+        )
     }
 
     /// Decides `command` against the current state and folds the resulting events in.
@@ -40,7 +43,8 @@ struct Given {
             RecordCommand(
                 operation: operation,
                 body: ChangeBody(fields: fields, changedFields: changed, nulledFields: nulled),
-                facts: Given.facts(operation.rawValue.uppercased(), at: time, source: source)
+                // Each change in a scenario is a distinct Salesforce change.
+                facts: Given.facts(operation.rawValue.uppercased(), at: time, source: source, sequence: Int64(position) + 1)
             )
         )
     }
@@ -57,7 +61,7 @@ struct RecordAggregateTests {
         ]
         for (operation, kind) in kinds {
             let events = try given.when(
-                RecordCommand(operation: operation, body: ChangeBody(fields: [:]), facts: Given.facts("X", at: 1))
+                RecordCommand(operation: operation, body: ChangeBody(fields: [:]), facts: Given.facts(operation.rawValue.uppercased(), at: 1))
             )
             #expect(events.map(\.kind) == [kind])
         }
@@ -161,6 +165,21 @@ struct RecordAggregateTests {
         #expect(!given.state.deleted, "a delete older than the undelete loses")
         given.change(.delete, at: 40)
         #expect(given.state.deleted)
+    }
+
+    // MARK: - Re-delivery
+
+    @Test func aReDeliveredChangeDecidesNoEvents() throws {
+        var given = Given()
+        let change = RecordCommand(operation: .update, body: ChangeBody(fields: ["Phone": "1"]), facts: Given.facts("UPDATE", at: 10, sequence: 7))
+        #expect(try given.when(change).count == 1)
+        #expect(try given.when(change).isEmpty, "the same transaction, sequence number and change type is a duplicate")
+        var next = change
+        next.facts.sequenceNumber = 8
+        #expect(try given.when(next).count == 1)
+        var api = change
+        api.facts = ChangeFacts(source: .api, entity: "Account")
+        #expect(try given.when(api).count == 1, "commands carry no change key and are never duplicates")
     }
 
     // MARK: - Every record type

@@ -44,6 +44,10 @@ struct LiveServerTests {
                 #expect(read.status == .ok)
                 #expect(read.body == view)
             }
+            // A change re-delivered after the restart is recognised and not journaled again.
+            let redelivered = try await client.request("/v1/cdc", method: .post, rawBody: Samples.bytes(Samples.cometDCreate))
+            #expect(redelivered.body["results"]?[0]?["outcome"] == "duplicate")
+            #expect(redelivered.body["position"] == 1)
             // The log continues after the restart.
             let write = try await client.request(
                 "/v1/cdc", method: .post, json: changeEvent("DELETE", id: ids[0], commitTimestamp: 1_754_900_954_000)

@@ -16,7 +16,9 @@ struct ChangeIngestorTests {
         )
     }
 
-    private func change(_ changeType: String, ids: [String], at time: Int64 = 1_700_000_000_000, fields: JSONObject = [:]) -> JSONValue {
+    private func change(
+        _ changeType: String, ids: [String], at time: Int64 = 1_700_000_000_000, sequence: Int64 = 1, fields: JSONObject = [:]
+    ) -> JSONValue {
         var object: JSONObject = [
             "ChangeEventHeader": [
                 "entityName": "Account",
@@ -24,7 +26,7 @@ struct ChangeIngestorTests {
                 "changeType": .string(changeType),
                 "changeOrigin": "",
                 "transactionKey": "tx",
-                "sequenceNumber": 1,
+                "sequenceNumber": .number(JSONNumber(sequence)),
                 "commitTimestamp": .number(JSONNumber(time)),
                 "commitUser": "005000000000000AAA",
             ]
@@ -46,11 +48,22 @@ struct ChangeIngestorTests {
     @Test func changesToOneRecordRunInRequestOrder() async throws {
         let ingestor = self.ingestor
         let id = "001T1000001nI4jIAE"
-        let items = (0..<20).map { change("UPDATE", ids: [id], fields: ["Phone": .string("\($0)")]) }
+        let items = (0..<20).map { change("UPDATE", ids: [id], sequence: Int64($0 + 1), fields: ["Phone": .string("\($0)")]) }
         let report = try await ingestor.ingest(try ingestor.validate(items))
         #expect(report.results.map(\.version) == (1...20).map { UInt64($0) })
         let events = try await journal.readStream(StreamName(category: "clients", id: id))
         #expect(events.map { $0.data["fields"]?["Phone"] } == (0..<20).map { .string("\($0)") })
+    }
+
+    @Test func aReDeliveredChangeIsADuplicateAndWritesNothing() async throws {
+        let ingestor = self.ingestor
+        let item = change("UPDATE", ids: ["001T1000001nI4jIAE"], sequence: 3, fields: ["Phone": "1"])
+        let first = try await ingestor.ingest(try ingestor.validate([item, item]))
+        #expect(first.results.map(\.outcome) == [.applied, .duplicate])
+        let again = try await ingestor.ingest(try ingestor.validate([item]))
+        #expect(again.results.map(\.outcome) == [.duplicate])
+        #expect(again.results.first?.version == 1)
+        #expect(try await journal.lastPosition() == 1)
     }
 
     @Test func wildcardAndOverflowScheduleAResyncAndWriteNothing() async throws {

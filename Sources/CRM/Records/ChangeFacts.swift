@@ -124,3 +124,25 @@ extension ChangeFacts {
         )
     }
 }
+
+/// What identifies one Salesforce change to one record: CDC has no event id, so the header's
+/// transaction key, sequence number and change type stand in (entity and record id are the
+/// record's own). Changes without them (commands, backfills) have no key and are never duplicates.
+public struct ChangeKey: Sendable, Hashable {
+    /// The Salesforce transaction.
+    public var transactionKey: String
+    /// The change's order within the transaction.
+    public var sequenceNumber: Int64
+    /// The Salesforce change type.
+    public var changeType: String
+
+    /// The key of the change `facts` describe, or `nil` when it is not a CDC change.
+    public init?(_ facts: ChangeFacts) {
+        guard facts.source == .cdc, let transactionKey = facts.transactionKey, let sequenceNumber = facts.sequenceNumber,
+            let changeType = facts.changeType
+        else { return nil }
+        self.transactionKey = transactionKey
+        self.sequenceNumber = sequenceNumber
+        self.changeType = changeType
+    }
+}

@@ -26,6 +26,11 @@ public struct RecordState: Sendable, Hashable {
     public internal(set) var fields: [String: Field] = [:]
     /// When the last event for the record was recorded.
     public internal(set) var updatedAt = Timestamp(millisecondsSinceEpoch: 0)
+    /// The de-duplication keys of the Salesforce changes already recorded for this record.
+    ///
+    /// Rebuilt from the events' metadata whenever the record is recovered, so it is as durable as
+    /// the journal: a re-delivered change is recognised after a restart too.
+    public internal(set) var recordedChanges: Set<ChangeKey> = []
 
     /// An empty state: a record with no events.
     public init() {}
@@ -42,6 +47,7 @@ extension RecordState {
     mutating func apply(_ event: RecordEvent, at position: EventPosition) {
         let time = event.facts.commitTimestamp ?? position.recordedAt.millisecondsSinceEpoch
         exists = true
+        if let key = ChangeKey(event.facts) { recordedChanges.insert(key) }
         if position.recordedAt > updatedAt { updatedAt = position.recordedAt }
         switch event.kind {
         case .deleted:

@@ -5,7 +5,9 @@ import EventSourcing
 /// The six record types share this behaviour and differ only in their type (which names their
 /// events); what their fields mean lives in the field mapping, applied by views. `decide` turns a
 /// command into the matching event (a CDC change is a fact and is never refused); `evolve` folds
-/// events with per-field commit times so that any delivery order converges.
+/// events with per-field commit times so that any delivery order converges. A CDC change the
+/// record has already recorded (same transaction, sequence number and change type) decides no
+/// events: CDC is delivered at least once.
 public struct SalesforceRecord: Aggregate {
     /// The record type this aggregate serves.
     public let type: RecordType
@@ -20,6 +22,10 @@ public struct SalesforceRecord: Aggregate {
     public func decide(_ command: RecordCommand, state: RecordState) throws(RecordRejection) -> [RecordEvent] {
         if command.facts.source == .api, command.operation == .delete || command.operation == .undelete, !state.exists {
             throw .recordNotFound
+        }
+        if let key = ChangeKey(command.facts), state.recordedChanges.contains(key) {
+            // A re-delivered change: already recorded, nothing to write.
+            return []
         }
         let kind = RecordEventKind(command.operation, recordExists: state.exists)
         return [RecordEvent(kind: kind, body: command.body, facts: command.facts)]
