@@ -48,7 +48,10 @@ public actor IdempotencyIndex: Projection {
     public func apply(_ events: [RecordedEvent]) {
         for event in events {
             guard let key = event.metadata["idempotencyKey"]?.stringValue else { continue }
-            let outcome = RecordEventKind.allCases.first { event.type.hasSuffix($0.rawValue) }?.rawValue.lowercased() ?? "updated"
+            guard let type = RecordType(rawValue: event.stream.category),
+                let kind = RecordEventTypeName.kind(of: event.type, for: type)
+            else { continue }
+            let outcome = kind.rawValue.lowercased()
             answers[Self.scoped(key, event.stream)] = Answer(position: event.position, version: event.version, outcome: outcome)
         }
     }
