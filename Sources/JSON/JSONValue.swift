@@ -75,6 +75,17 @@ extension JSONValue {
         return elements[index]
     }
 
+    /// The text of a scalar: a string as is, a number as written, `true` / `false`; `nil` for
+    /// null, arrays and objects.
+    public var scalarText: String? {
+        switch self {
+        case .string(let text): text
+        case .number(let number): number.text
+        case .bool(let flag): flag ? "true" : "false"
+        case .null, .array, .object: nil
+        }
+    }
+
     /// A short name of this value's kind, for error messages ("string", "object", ...).
     public var kindName: String {
         switch self {
@@ -135,6 +146,11 @@ public struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
 
     /// An integer.
     public init(_ value: Int) {
+        self.text = String(value)
+    }
+
+    /// An unsigned integer (positions, versions).
+    public init(_ value: UInt64) {
         self.text = String(value)
     }
 

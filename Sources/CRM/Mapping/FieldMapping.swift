@@ -96,14 +96,7 @@ public enum FieldTransform: Sendable, Hashable {
 
     static func combine(_ values: [JSONValue?], transforms: [FieldTransform]) -> JSONValue? {
         guard case .concatenate(let separator) = transforms.first(where: \.combinesSources) else { return nil }
-        let parts: [String] = values.compactMap { value in
-            switch value {
-            case .string(let text)?: text
-            case .number(let number)?: number.text
-            case .bool(let flag)?: flag ? "true" : "false"
-            default: nil
-            }
-        }
+        let parts = values.compactMap { $0?.scalarText }
         return parts.isEmpty ? nil : .string(parts.joined(separator: separator))
     }
 }

@@ -129,7 +129,7 @@ public actor RecordProjection: Projection {
     private func matches(_ view: RecordView, _ query: RecordQuery) -> Bool {
         if view.deleted, !query.includeDeleted { return false }
         for (field, expected) in query.filters {
-            guard let value = view.fields[field], value.filterText == expected else { return false }
+            guard let value = view.fields[field], value.scalarText == expected else { return false }
         }
         return true
     }
@@ -154,18 +154,6 @@ public actor RecordProjection: Projection {
         merged.append(contentsOf: newIDs[right...])
         sortedIDs = merged
         newIDs.removeAll(keepingCapacity: true)
-    }
-}
-
-extension JSONValue {
-    /// The text a list filter compares against.
-    fileprivate var filterText: String? {
-        switch self {
-        case .string(let text): text
-        case .number(let number): number.text
-        case .bool(let flag): flag ? "true" : "false"
-        default: nil
-        }
     }
 }
 

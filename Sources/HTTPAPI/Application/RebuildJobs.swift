@@ -51,7 +51,7 @@ final class RebuildJobs: Sendable {
     }
 
     /// Starts rebuilding the read models with `mappings` and returns the job id at once.
-    /// The work runs in `group`, a task group owned by the rebuild service.
+    /// The work runs in `runner`, the service that owns background jobs.
     func start(mappings: MappingSet, in runner: RebuildRunner) -> String {
         let id = UUID().uuidString.lowercased()
         jobs.withLock { $0[id] = Job(id: id, state: .running, startedAt: .now()) }

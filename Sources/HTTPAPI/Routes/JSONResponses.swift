@@ -34,9 +34,3 @@ extension Request {
         return value
     }
 }
-
-extension JSONNumber {
-    init(_ value: UInt64) {
-        self.init(Int64(clamping: value))
-    }
-}
