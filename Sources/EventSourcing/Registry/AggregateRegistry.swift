@@ -85,10 +85,10 @@ public final class AggregateRegistry<A: Aggregate>: Sendable {
         guard let aggregate = aggregates[stream.category] else { throw .unknownCategory(stream.category) }
         let now = ContinuousClock.now
         return state.withLock { state in
-            if let entry = state.entries[stream] {
-                state.entries[stream]?.inFlight += 1
-                state.entries[stream]?.lastUsed = now
-                return entry.actor
+            if let index = state.entries.index(forKey: stream) {
+                state.entries.values[index].inFlight += 1
+                state.entries.values[index].lastUsed = now
+                return state.entries.values[index].actor
             }
             let actor = AggregateActor(stream: stream, aggregate: aggregate, journal: journal)
             state.entries[stream] = Entry(actor: actor, inFlight: 1, lastUsed: now)
@@ -100,8 +100,9 @@ public final class AggregateRegistry<A: Aggregate>: Sendable {
     private func checkIn(_ stream: StreamName) {
         let now = ContinuousClock.now
         state.withLock { state in
-            state.entries[stream]?.inFlight -= 1
-            state.entries[stream]?.lastUsed = now
+            guard let index = state.entries.index(forKey: stream) else { return }
+            state.entries.values[index].inFlight -= 1
+            state.entries.values[index].lastUsed = now
         }
     }
 }
