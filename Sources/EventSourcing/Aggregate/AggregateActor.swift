@@ -37,44 +37,121 @@ public actor AggregateActor<A: Aggregate> {
     public func handle(_ command: A.Command, expectedVersion: UInt64? = nil) async throws(CommandError<A.Rejection>)
         -> CommandReceipt
     {
-        await acquire()
-        defer { release() }
-        try await recoverIfNeeded()
-        if let expectedVersion, expectedVersion != version {
-            throw .versionConflict(expected: expectedVersion, actual: version)
-        }
-        let events: [A.Event]
-        do {
-            events = try aggregate.decide(command, state: state)
-        } catch {
-            throw .rejected(error)
-        }
-        guard !events.isEmpty else {
-            return CommandReceipt(appended: 0, version: version, position: position)
+        let pending = try await begin([(command, expectedVersion)]).get()
+        let outcome = pending.outcomes[0]
+        guard case .success(let count) = outcome, count > 0 else {
+            abandon(stale: false)
+            return try outcome.map { _ in CommandReceipt(appended: 0, version: version, position: position) }.get()
         }
         let result: AppendResult
         do {
-            result = try await journal.append(
-                AppendRequest(stream: stream, expectedVersion: .exact(version), events: events.map(aggregate.encode))
-            )
+            result = try await journal.append(AppendRequest(writes: [pending.write(for: stream)]))
         } catch {
-            if case .versionConflict = error {
-                // Someone else wrote this stream: our state is stale, so read it again next time.
-                recovered = false
-            }
+            abandon(stale: error.isVersionConflict)
             throw .journal(error)
         }
-        for (offset, event) in events.enumerated() {
+        commit(pending, firstPosition: result.firstPosition, recordedAt: result.recordedAt)
+        return CommandReceipt(appended: count, version: version, position: position)
+    }
+
+    // MARK: - Two-phase use, for writes spanning several records
+
+    /// Commands decided against the actor's state but not yet journaled. The actor's turn stays
+    /// taken until ``commit(_:firstPosition:recordedAt:)`` or ``abandon(stale:)``.
+    struct PendingWrite: Sendable {
+        /// Per command, in order: how many events it decided, or why it was refused.
+        var outcomes: [Result<Int, CommandError<A.Rejection>>]
+        /// Every decided event, in order.
+        var events: [A.Event]
+        /// The events' stored form.
+        var encoded: [NewEvent]
+        /// The record's version before these events.
+        var baseVersion: UInt64
+        /// The journal position of the record's last event before these events.
+        var basePosition: UInt64
+
+        /// The journal write that makes these events durable.
+        func write(for stream: StreamName) -> StreamWrite {
+            StreamWrite(stream: stream, expectedVersion: .exact(baseVersion), events: encoded)
+        }
+    }
+
+    /// Takes the actor's turn, recovers if needed, and decides `commands` in order, each against
+    /// the state the previous ones leave. A refused command (rejection or expected-version
+    /// mismatch) decides nothing and does not stop the others. On failure the turn is released.
+    func begin(_ commands: [(command: A.Command, expectedVersion: UInt64?)]) async
+        -> Result<PendingWrite, CommandError<A.Rejection>>
+    {
+        await acquire()
+        do {
+            try await recoverIfNeeded()
+        } catch {
+            release()
+            return .failure(error)
+        }
+        var pending = PendingWrite(outcomes: [], events: [], encoded: [], baseVersion: version, basePosition: position)
+        pending.outcomes.reserveCapacity(commands.count)
+        // Later commands of the same record decide against the state the earlier ones leave; the
+        // provisional positions are replaced by the real ones on commit.
+        var scratch: A.State?
+        let provisionalTime = Timestamp.now()
+        for (index, item) in commands.enumerated() {
+            let currentVersion = version + UInt64(pending.events.count)
+            if let expected = item.expectedVersion, expected != currentVersion {
+                pending.outcomes.append(.failure(.versionConflict(expected: expected, actual: currentVersion)))
+                continue
+            }
+            let events: [A.Event]
+            do {
+                events = try aggregate.decide(item.command, state: scratch ?? state)
+            } catch {
+                pending.outcomes.append(.failure(.rejected(error)))
+                continue
+            }
+            pending.outcomes.append(.success(events.count))
+            guard !events.isEmpty else { continue }
+            if index < commands.count - 1 {
+                var next = scratch ?? state
+                for (offset, event) in events.enumerated() {
+                    let eventVersion = currentVersion + 1 + UInt64(offset)
+                    aggregate.evolve(&next, with: event, at: EventPosition(position: 0, version: eventVersion, recordedAt: provisionalTime))
+                }
+                scratch = next
+            }
+            pending.events.append(contentsOf: events)
+        }
+        pending.encoded = pending.events.map(aggregate.encode)
+        return .success(pending)
+    }
+
+    /// Folds the journaled events of `pending` into the state and releases the turn.
+    ///
+    /// - Parameters:
+    ///   - firstPosition: the journal position of the first of these events.
+    ///   - recordedAt: the commit time the journal gave them.
+    func commit(_ pending: PendingWrite, firstPosition: UInt64, recordedAt: Timestamp) {
+        for (offset, event) in pending.events.enumerated() {
             let eventPosition = EventPosition(
-                position: result.firstPosition + UInt64(offset),
-                version: version + 1 + UInt64(offset),
-                recordedAt: result.recordedAt
+                position: firstPosition + UInt64(offset),
+                version: pending.baseVersion + 1 + UInt64(offset),
+                recordedAt: recordedAt
             )
             aggregate.evolve(&state, with: event, at: eventPosition)
         }
-        version = result.versions[0]
-        position = result.lastPosition
-        return CommandReceipt(appended: events.count, version: version, position: position)
+        if !pending.events.isEmpty {
+            version = pending.baseVersion + UInt64(pending.events.count)
+            position = firstPosition + UInt64(pending.events.count) - 1
+        }
+        release()
+    }
+
+    /// Releases the turn without changing the state.
+    ///
+    /// - Parameter stale: the journal reported that someone else wrote this stream, so the state
+    ///   is read again on next use.
+    func abandon(stale: Bool) {
+        if stale { recovered = false }
+        release()
     }
 
     /// The current state, version and last position, recovering first if needed.

@@ -26,3 +26,11 @@ public enum JournalError: Error, Hashable, CustomStringConvertible {
         }
     }
 }
+
+extension JournalError {
+    /// Whether the append failed because a stream was not at the expected version: someone else
+    /// wrote it, so state built from it is stale.
+    public var isVersionConflict: Bool {
+        if case .versionConflict = self { true } else { false }
+    }
+}

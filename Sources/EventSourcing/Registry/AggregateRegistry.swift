@@ -47,6 +47,98 @@ public final class AggregateRegistry<A: Aggregate>: Sendable {
         }
     }
 
+    /// One command of an atomic batch: the record it is for, and the version the record must be
+    /// at (`nil`: any).
+    public typealias BatchCommand = (stream: StreamName, command: A.Command, expectedVersion: UInt64?)
+
+    /// Runs commands for several records as one unit: every event they decide is journaled in a
+    /// single atomic append, or none is.
+    ///
+    /// Commands for one record run in the order given, each deciding against the state the
+    /// previous ones leave. The records' turns are taken in stream-name order, so two batches
+    /// sharing records cannot deadlock, and are held until the append has committed: no other
+    /// command on these records interleaves. A command refused by its record (a rejection or a
+    /// version mismatch) fails alone; a journal failure fails the whole batch with nothing
+    /// written.
+    ///
+    /// - Returns: one result per command, in the order given.
+    public func handleAtomically(_ commands: [BatchCommand]) async throws(RegistryError<A.Rejection>)
+        -> [Result<CommandReceipt, CommandError<A.Rejection>>]
+    {
+        var slots: [StreamName: [Int]] = [:]
+        for (index, item) in commands.enumerated() {
+            slots[item.stream, default: []].append(index)
+        }
+        let streams = slots.keys.sorted()
+        var actors: [AggregateActor<A>] = []
+        actors.reserveCapacity(streams.count)
+        defer { for stream in actors.map(\.stream) { checkIn(stream) } }
+        for stream in streams {
+            actors.append(try checkOut(stream))
+        }
+
+        // Phase 1: take every record's turn, in stream order, and decide.
+        var pending: [AggregateActor<A>.PendingWrite] = []
+        pending.reserveCapacity(streams.count)
+        for (actor, stream) in zip(actors, streams) {
+            let indices = slots[stream] ?? []
+            switch await actor.begin(indices.map { (commands[$0].command, commands[$0].expectedVersion) }) {
+            case .success(let write):
+                pending.append(write)
+            case .failure(let error):
+                for earlier in actors.prefix(pending.count) { await earlier.abandon(stale: false) }
+                throw .command(error)
+            }
+        }
+
+        // Phase 2: one append for every record that decided events.
+        let writing = pending.indices.filter { !pending[$0].events.isEmpty }
+        var firstPositions: [UInt64?] = Array(repeating: nil, count: streams.count)
+        var recordedAt = Timestamp(millisecondsSinceEpoch: 0)
+        if !writing.isEmpty {
+            let request = AppendRequest(writes: writing.map { pending[$0].write(for: streams[$0]) })
+            do {
+                let result = try await journal.append(request)
+                var next = result.firstPosition
+                for index in writing {
+                    firstPositions[index] = next
+                    next += UInt64(pending[index].events.count)
+                }
+                recordedAt = result.recordedAt
+            } catch {
+                for actor in actors { await actor.abandon(stale: error.isVersionConflict) }
+                throw .command(.journal(error))
+            }
+        }
+
+        // Phase 3: fold the committed events in, release the turns, and write the receipts.
+        // Every slot belongs to exactly one stream, so each placeholder is overwritten below.
+        var results = [Result<CommandReceipt, CommandError<A.Rejection>>](
+            repeating: .success(CommandReceipt(appended: 0, version: 0, position: 0)),
+            count: commands.count
+        )
+        for (index, actor) in actors.enumerated() {
+            let write = pending[index]
+            if let first = firstPositions[index] {
+                await actor.commit(write, firstPosition: first, recordedAt: recordedAt)
+            } else {
+                await actor.abandon(stale: false)
+            }
+            var version = write.baseVersion
+            var position = write.basePosition
+            for (slot, outcome) in zip(slots[streams[index]] ?? [], write.outcomes) {
+                results[slot] = outcome.map { count in
+                    if count > 0, let first = firstPositions[index] {
+                        version += UInt64(count)
+                        position = first + (version - write.baseVersion) - 1
+                    }
+                    return CommandReceipt(appended: count, version: version, position: position)
+                }
+            }
+        }
+        return results
+    }
+
     /// The record's current state, version and position (activating it if needed).
     public func current(_ stream: StreamName) async throws(RegistryError<A.Rejection>)
         -> (state: A.State, version: UInt64, position: UInt64)
