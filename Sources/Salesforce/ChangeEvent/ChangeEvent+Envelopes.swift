@@ -123,7 +123,8 @@ extension ChangeEvent {
         for member in payload where member.key != headerKey {
             fields.appendUnique(key: member.key, value: member.value)
         }
-        return ChangeEvent(header: header, fields: fields, transport: transport)
+        let headerLeads = payload.members.first?.key == headerKey
+        return ChangeEvent(header: header, fields: fields, transport: transport, headerLeadsPayload: headerLeads)
     }
 
     private static func describeKeys(_ object: JSONObject) -> String {

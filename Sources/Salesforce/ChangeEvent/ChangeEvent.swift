@@ -26,6 +26,10 @@ public struct ChangeEvent: Sendable, Hashable {
     public var eventBridgeSource: String?
     /// The CometD channel, such as `/data/ChangeEvents`.
     public var channel: String?
+    /// Whether `ChangeEventHeader` was the payload's first member, as in decoded Pub/Sub
+    /// payloads, whose members follow the schema (field 0 is the header). Only then can the
+    /// payload's key order stand in for the schema's field order.
+    public var headerLeadsPayload: Bool
 
     /// A change event from its parts.
     public init(
@@ -36,7 +40,8 @@ public struct ChangeEvent: Sendable, Hashable {
         schemaId: String? = nil,
         eventBridgeID: String? = nil,
         eventBridgeSource: String? = nil,
-        channel: String? = nil
+        channel: String? = nil,
+        headerLeadsPayload: Bool = false
     ) {
         self.header = header
         self.fields = fields
@@ -46,5 +51,6 @@ public struct ChangeEvent: Sendable, Hashable {
         self.eventBridgeID = eventBridgeID
         self.eventBridgeSource = eventBridgeSource
         self.channel = channel
+        self.headerLeadsPayload = headerLeadsPayload
     }
 }
