@@ -7,8 +7,10 @@ import Salesforce
 /// between the HTTP edge and the aggregates.
 ///
 /// A request is validated whole before anything is written. Then each change fans out to one
-/// command per record id; a record's commands run in request order, different records run
-/// concurrently, each through the registry's actor for that record.
+/// command per record id, and every command of the request runs as one atomic batch: the events
+/// of all its records are journaled in a single append, so a multi-record change and the changes
+/// of one Salesforce transaction are durable together or not at all. Within a record, commands
+/// run in request order; convergence by commit time makes the order of records irrelevant.
 public final class ChangeIngestor: Sendable {
     /// A change that passed validation, with the records it applies to.
     public struct ValidatedChange: Sendable {
@@ -24,25 +26,52 @@ public final class ChangeIngestor: Sendable {
     private let mappings: MappingSet
     private let journal: any Journal
     /// Records and entities waiting for a re-read after gap or overflow events.
-    public let gaps: GapTracker
+    public let gaps: GapIndex
+    /// Registered change event schemas, for decoding Pub/Sub bitmap field lists.
+    public let schemas: SchemaRegistry
+    /// The largest change event accepted, in bytes of JSON.
+    public let maxChangeBytes: Int
 
     /// An ingestor running commands through `registry` per `mappings`.
-    public init(registry: AggregateRegistry<SalesforceRecord>, mappings: MappingSet, journal: any Journal, gaps: GapTracker) {
+    public init(
+        registry: AggregateRegistry<SalesforceRecord>,
+        mappings: MappingSet,
+        journal: any Journal,
+        gaps: GapIndex,
+        schemas: SchemaRegistry,
+        maxChangeBytes: Int = 1 << 20
+    ) {
         self.registry = registry
         self.mappings = mappings
         self.journal = journal
         self.gaps = gaps
+        self.schemas = schemas
+        self.maxChangeBytes = maxChangeBytes
     }
 
     /// Decodes and validates every item; returns every problem found, by index, when any item is bad.
-    public func validate(_ items: [JSONValue]) throws(IngestValidationError) -> [ValidatedChange] {
+    ///
+    /// - Parameter requestBytes: the size of the request body the items came from; when it is
+    ///   within ``maxChangeBytes`` no item can be too large, so none is measured.
+    public func validate(_ items: [JSONValue], requestBytes: Int = 0) throws(IngestValidationError) -> [ValidatedChange] {
         var changes: [ValidatedChange] = []
         var errors: [IngestItemError] = []
         changes.reserveCapacity(items.count)
+        let measure = requestBytes > maxChangeBytes
         for (index, item) in items.enumerated() {
+            if measure {
+                let size = item.jsonBytes().count
+                if size > maxChangeBytes {
+                    errors.append(
+                        IngestItemError(index: index, field: nil, message: "the change is \(size) bytes; at most \(maxChangeBytes) are accepted")
+                    )
+                    continue
+                }
+            }
             do {
                 let event = try ChangeEvent.decode(item)
                 let selection = try event.header.recordSelection()
+                try Self.checkFieldListSpelling(event.header)
                 changes.append(ValidatedChange(index: index, event: event, selection: selection))
             } catch {
                 errors.append(IngestItemError(index: index, field: error.field, message: error.message))
@@ -52,12 +81,13 @@ public final class ChangeIngestor: Sendable {
         return changes
     }
 
-    /// Applies validated changes and reports the outcome per record. Returns once every applied
-    /// change is durable.
+    /// Applies validated changes and reports the outcome per record. Returns once every change
+    /// is durable; on failure nothing of the request was written.
     public func ingest(_ changes: [ValidatedChange]) async throws(IngestError) -> IngestReport {
         var results: [IngestResult] = []
-        var work: [StreamName: [(slot: Int, command: RecordCommand)]] = [:]
-        var streamOrder: [StreamName] = []
+        var commands: [AggregateRegistry<SalesforceRecord>.BatchCommand] = []
+        var slots: [Int] = []
+        var resyncs: [EntityResyncRequest] = []
         for change in changes {
             let header = change.event.header
             let entity = header.entityName
@@ -65,36 +95,50 @@ public final class ChangeIngestor: Sendable {
                 results.append(IngestResult(index: change.index, entity: entity, recordID: nil, aggregate: nil, outcome: .ignored, version: nil))
                 continue
             }
-            guard case .records(let ids) = change.selection else {
-                gaps.scheduleResync(of: entity)
+            let command = recordCommand(for: change)
+            switch change.selection {
+            case .entity:
+                let reason =
+                    header.changeType == .gapOverflow
+                    ? header.changeType.rawValue : "record ids \(header.recordIds.prefix(3).joined(separator: ", ")) select the whole entity"
+                resyncs.append(EntityResyncRequest(entity: entity, reason: reason, facts: command.facts))
                 results.append(
                     IngestResult(index: change.index, entity: entity, recordID: nil, aggregate: recordType.rawValue, outcome: .resyncScheduled, version: nil)
                 )
-                continue
-            }
-            for id in ids {
-                let stream = StreamName(category: recordType.rawValue, id: id)
-                guard let operation = RecordOperation(header.changeType) else {
-                    gaps.markRecord(stream, entity: entity, commitTimestamp: header.commitTimestamp)
+            case .records(let ids):
+                let outcome: IngestOutcome = command.operation == .reportGap ? .gapPending : .applied
+                for id in ids {
+                    slots.append(results.count)
+                    commands.append((StreamName(category: recordType.rawValue, id: id), command, nil))
+                    // The version (and `duplicate`) are filled in once the batch has run.
                     results.append(
-                        IngestResult(index: change.index, entity: entity, recordID: id, aggregate: recordType.rawValue, outcome: .gapPending, version: nil)
+                        IngestResult(index: change.index, entity: entity, recordID: id, aggregate: recordType.rawValue, outcome: outcome, version: nil)
                     )
-                    continue
                 }
-                if work[stream] == nil { streamOrder.append(stream) }
-                work[stream, default: []].append((results.count, RecordCommand(change.event, operation: operation)))
-                // Outcome and version are filled in once the command has run.
-                results.append(
-                    IngestResult(index: change.index, entity: entity, recordID: id, aggregate: recordType.rawValue, outcome: .applied, version: nil)
-                )
             }
         }
-        let receipts = try await run(work, in: streamOrder)
         var position: UInt64 = 0
-        for (slot, receipt) in receipts {
-            position = max(position, receipt.position)
-            results[slot].outcome = receipt.appended > 0 ? .applied : .duplicate
-            results[slot].version = receipt.version
+        if !resyncs.isEmpty {
+            position = try await requestResyncs(resyncs)
+        }
+        if !commands.isEmpty {
+            let receipts: [Result<CommandReceipt, CommandError<RecordRejection>>]
+            do {
+                receipts = try await registry.handleAtomically(commands)
+            } catch {
+                throw IngestError(stream: commands[0].stream, underlying: error)
+            }
+            for (slot, (receipt, command)) in zip(slots, zip(receipts, commands)) {
+                switch receipt {
+                case .success(let receipt):
+                    position = max(position, receipt.position)
+                    if receipt.appended == 0 { results[slot].outcome = .duplicate }
+                    results[slot].version = receipt.version
+                case .failure(let error):
+                    // CDC changes are facts and never refused; reaching here is a bug in `decide`.
+                    throw IngestError(stream: command.stream, underlying: .command(error))
+                }
+            }
         }
         if position == 0 {
             position = (try? await journal.lastPosition()) ?? 0
@@ -102,37 +146,32 @@ public final class ChangeIngestor: Sendable {
         return IngestReport(position: position, results: results)
     }
 
-    private func run(
-        _ work: [StreamName: [(slot: Int, command: RecordCommand)]],
-        in order: [StreamName]
-    ) async throws(IngestError) -> [(Int, CommandReceipt)] {
-        let registry = registry
-        let outcome = await withTaskGroup(of: Result<[(Int, CommandReceipt)], IngestError>.self) { group in
-            for stream in order {
-                guard let commands = work[stream] else { continue }
-                group.addTask {
-                    var done: [(Int, CommandReceipt)] = []
-                    for (slot, command) in commands {
-                        do throws(RegistryError<RecordRejection>) {
-                            done.append((slot, try await registry.handle(command, on: stream)))
-                        } catch {
-                            return .failure(IngestError(stream: stream, underlying: error))
-                        }
-                    }
-                    return .success(done)
-                }
-            }
-            var all: [(Int, CommandReceipt)] = []
-            var firstError: IngestError?
-            for await result in group {
-                switch result {
-                case .success(let done): all.append(contentsOf: done)
-                case .failure(let error): firstError = firstError ?? error
-                }
-            }
-            return firstError.map { Result.failure($0) } ?? .success(all)
+    /// Journals a re-sync request per entity that has none pending yet. Returns the position of
+    /// the last one written (0 when none was).
+    private func requestResyncs(_ requests: [EntityResyncRequest]) async throws(IngestError) -> UInt64 {
+        var writes: [StreamWrite] = []
+        var seen: Set<String> = []
+        for request in requests where seen.insert(request.entity).inserted {
+            guard await !gaps.isResyncPending(request.entity) else { continue }
+            writes.append(StreamWrite(stream: request.stream, expectedVersion: .any, events: [request.event]))
         }
-        return try outcome.get()
+        guard !writes.isEmpty else { return 0 }
+        do {
+            return try await journal.append(AppendRequest(writes: writes)).lastPosition
+        } catch {
+            throw IngestError(stream: writes[0].stream, underlying: .command(.journal(error)))
+        }
+    }
+
+    /// Field lists must be all names or all bitmaps; Salesforce never mixes them.
+    private static func checkFieldListSpelling(_ header: ChangeEventHeader) throws(ChangeEventError) {
+        let lists = [("changedFields", header.changedFields), ("nulledFields", header.nulledFields), ("diffFields", header.diffFields)]
+        for (name, list) in lists where ChangedFieldList.encoding(of: list) == .mixed {
+            throw ChangeEventError(
+                field: "\(ChangeEventHeader.jsonKey).\(name)",
+                message: "mixes field names and Pub/Sub bitmaps; expected one spelling"
+            )
+        }
     }
 }
 
@@ -145,44 +184,15 @@ public struct IngestError: Error, Sendable {
 }
 
 extension RecordOperation {
-    /// The operation for a change type; `nil` for gap and overflow events.
-    init?(_ changeType: ChangeType) {
+    /// The operation for a change type.
+    init(_ changeType: ChangeType) {
         switch changeType {
         case .create: self = .create
         case .update: self = .update
         case .delete: self = .delete
         case .undelete: self = .undelete
-        case .gapCreate, .gapUpdate, .gapDelete, .gapUndelete, .gapOverflow: return nil
+        case .gapCreate, .gapUpdate, .gapDelete, .gapUndelete, .gapOverflow: self = .reportGap
         }
     }
 }
 
-extension RecordCommand {
-    /// The command a CDC change makes for one of its records.
-    init(_ event: ChangeEvent, operation: RecordOperation) {
-        let header = event.header
-        self.init(
-            operation: operation,
-            body: ChangeBody(
-                fields: event.fields,
-                changedFields: header.changedFields,
-                nulledFields: header.nulledFields,
-                diffFields: header.diffFields
-            ),
-            facts: ChangeFacts(
-                source: .cdc,
-                entity: header.entityName,
-                changeType: header.changeType.rawValue,
-                transactionKey: header.transactionKey,
-                sequenceNumber: header.sequenceNumber,
-                commitTimestamp: header.commitTimestamp,
-                commitNumber: header.commitNumber,
-                commitUser: header.commitUser,
-                changeOrigin: header.changeOrigin.isEmpty ? nil : header.changeOrigin,
-                replayId: event.replayId,
-                schemaId: event.schemaId,
-                eventBridgeID: event.eventBridgeID
-            )
-        )
-    }
-}

@@ -77,6 +77,7 @@ public final class ServiceCommandHandler: Sendable {
         case .update: "updated"
         case .delete: "deleted"
         case .undelete: "undeleted"
+        case .reportGap: "gap-reported"
         }
     }
 }

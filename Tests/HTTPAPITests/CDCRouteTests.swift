@@ -115,8 +115,11 @@ struct CDCRouteTests {
             let write = try await client.request("/v1/cdc", method: .post, rawBody: Samples.bytes(Samples.pubSubGap))
             #expect(write.status == .ok)
             #expect(write.body["results"]?[0]?["outcome"] == "gap-pending")
-            let gaps = try await client.request("/v1/gaps")
+            let position = try #require(write.body["position"]?.int64Value)
+            let gaps = try await client.request("/v1/gaps?minPosition=\(position)")
             #expect(gaps.body["records"]?[0]?["id"] == "001ZM000001n4n5YAA")
+            #expect(gaps.body["records"]?[0]?["reason"] == "GAP_CREATE")
+            #expect(gaps.body["records"]?[0]?["commitTimestamp"] == 1_714_417_112_000)
             #expect(try await client.request("/v1/clients/001ZM000001n4n5YAA").status == .notFound)
         }
     }

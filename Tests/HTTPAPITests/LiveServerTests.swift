@@ -56,4 +56,28 @@ struct LiveServerTests {
             #expect(write.body["results"]?[0]?["version"] == 2)
         }
     }
+
+    @Test func schemasAndReReadMarksSurviveARestart() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tributary-live-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let schema = try CDCFidelityTests().accountSchema()
+
+        let first = try await testApplication(storage: .lmdb(directory: directory))
+        try await first.test(.live) { client in
+            #expect(try await client.request("/v1/schemas/W1ayyXPqg5d0qk9GkQKqgA", method: .put, json: schema).status == .ok)
+            let gap = try await client.request("/v1/cdc", method: .post, rawBody: Samples.bytes(Samples.pubSubGap))
+            #expect(gap.body["results"]?[0]?["outcome"] == "gap-pending")
+        }
+
+        let second = try await testApplication(storage: .lmdb(directory: directory))
+        try await second.test(.live) { client in
+            let registered = try await client.request("/v1/schemas/W1ayyXPqg5d0qk9GkQKqgA")
+            #expect(registered.status == .ok)
+            #expect(registered.body["fieldOrder"]?[22] == "LastModifiedDate")
+            let gaps = try await client.request("/v1/gaps?minPosition=2")
+            #expect(gaps.body["records"]?[0]?["id"] == "001ZM000001n4n5YAA")
+            let again = try await client.request("/v1/cdc", method: .post, rawBody: Samples.bytes(Samples.pubSubGap))
+            #expect(again.body["results"]?[0]?["outcome"] == "duplicate")
+        }
+    }
 }

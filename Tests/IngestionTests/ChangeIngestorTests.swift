@@ -7,13 +7,23 @@ import Testing
 @Suite("ChangeIngestor")
 struct ChangeIngestorTests {
     private let journal = InMemoryJournal()
-    private var ingestor: ChangeIngestor {
-        ChangeIngestor(
-            registry: AggregateRegistry(journal: journal, aggregates: ["clients": SalesforceRecord(type: .clients)]),
+    private let registry: AggregateRegistry<SalesforceRecord>
+    private let ingestor: ChangeIngestor
+
+    init() {
+        registry = AggregateRegistry(journal: journal, aggregates: ["clients": SalesforceRecord(type: .clients)])
+        ingestor = ChangeIngestor(
+            registry: registry,
             mappings: .defaults,
             journal: journal,
-            gaps: GapTracker()
+            gaps: GapIndex(),
+            schemas: SchemaRegistry(journal: journal)
         )
+    }
+
+    /// Feeds the gap index everything journaled so far, as the projection runner would.
+    private func catchUpGaps() async throws {
+        await ingestor.gaps.apply(try await journal.readAll(after: 0, limit: 1000))
     }
 
     private func change(
@@ -66,14 +76,58 @@ struct ChangeIngestorTests {
         #expect(try await journal.lastPosition() == 1)
     }
 
-    @Test func wildcardAndOverflowScheduleAResyncAndWriteNothing() async throws {
+    @Test func wildcardAndOverflowJournalOneResyncRequestPerEntity() async throws {
         let ingestor = self.ingestor
         let report = try await ingestor.ingest(
             try ingestor.validate([change("UPDATE", ids: ["001*"]), change("GAP_OVERFLOW", ids: ["000000000000000AAA"])])
         )
         #expect(report.results.map(\.outcome) == [.resyncScheduled, .resyncScheduled])
-        #expect(ingestor.gaps.pendingResyncs == ["Account"])
-        #expect(try await journal.lastPosition() == 0)
+        let log = try await journal.readAll(after: 0, limit: 10)
+        #expect(log.map(\.type) == ["EntityResyncRequested"])
+        #expect(log.first?.stream == StreamName(category: "resyncs", id: "Account"))
+        try await catchUpGaps()
+        #expect(await ingestor.gaps.pendingResyncs.map(\.entity) == ["Account"])
+
+        // While the re-sync is pending, another overflow asks for nothing new.
+        _ = try await ingestor.ingest(try ingestor.validate([change("GAP_OVERFLOW", ids: ["000000000000000AAA"], sequence: 9)]))
+        #expect(try await journal.lastPosition() == 1)
+    }
+
+    @Test func aGapEventIsJournaledAndMarksTheRecordForAReRead() async throws {
+        let ingestor = self.ingestor
+        let id = "001T1000001nI4jIAE"
+        let report = try await ingestor.ingest(try ingestor.validate([change("GAP_UPDATE", ids: [id], at: 2_000)]))
+        #expect(report.results.map(\.outcome) == [.gapPending])
+        #expect(report.results.first?.version == 1)
+        try await catchUpGaps()
+        let gaps = await ingestor.gaps.pendingRecords
+        #expect(gaps.map(\.stream.id) == [id])
+        #expect(gaps.first?.commitTimestamp == 2_000)
+        #expect(gaps.first?.reason == "GAP_UPDATE")
+
+        // Until the re-read, a change committed before the gap is recorded but changes nothing.
+        _ = try await ingestor.ingest(try ingestor.validate([change("UPDATE", ids: [id], at: 1_000, sequence: 2, fields: ["Phone": "old"])]))
+        _ = try await ingestor.ingest(try ingestor.validate([change("UPDATE", ids: [id], at: 3_000, sequence: 3, fields: ["Name": "new"])]))
+        let state = try await registry.current(StreamName(category: "clients", id: id)).state
+        #expect(state.value(at: "Phone") == nil)
+        #expect(state.value(at: "Name") == "new")
+        #expect(state.reread?.isGap == true)
+    }
+
+    @Test func aFanOutIsOneAtomicAppend() async throws {
+        let ingestor = self.ingestor
+        let ids = ["001T1000001nI4jIAE", "0015f00002JUXA8AAP"]
+        _ = try await ingestor.ingest(try ingestor.validate([change("CREATE", ids: ids, fields: ["Name": "A"])]))
+        // The second record is written behind the ingestor's back, so its next append conflicts.
+        let stale = StreamName(category: "clients", id: ids[1])
+        let event = NewEvent(type: "ClientUpdated", metadata: ["source": "api", "entity": "Account"], data: ["fields": ["Name": "B"]])
+        _ = try await journal.append(AppendRequest(stream: stale, expectedVersion: .exact(1), events: [event]))
+
+        await #expect(throws: IngestError.self) {
+            try await ingestor.ingest(try ingestor.validate([change("UPDATE", ids: ids, sequence: 2, fields: ["Name": "C"])]))
+        }
+        #expect(try await journal.streamVersion(StreamName(category: "clients", id: ids[0])) == 1, "nothing of the change was written")
+        #expect(try await journal.lastPosition() == 3)
     }
 
     @Test func validationReportsEveryBadItemByIndex() {

@@ -9,7 +9,8 @@ import JSON
 public actor RecordProjection: Projection {
     private struct Entry {
         var state: RecordState
-        var view: RecordView
+        /// `nil` while the record is known only from a gap event: it has no content to show.
+        var view: RecordView?
     }
 
     public nonisolated let name: String
@@ -63,7 +64,7 @@ public actor RecordProjection: Projection {
                 with: event,
                 at: EventPosition(position: recorded.position, version: recorded.version, recordedAt: recorded.recordedAt)
             )
-            let view = RecordView(
+            let view = !state.exists ? nil : RecordView(
                 id: id,
                 recordType: recordType,
                 version: recorded.version,
@@ -77,10 +78,10 @@ public actor RecordProjection: Projection {
         }
     }
 
-    private func updateReferences(id: String, from old: RecordView?, to new: RecordView) {
+    private func updateReferences(id: String, from old: RecordView?, to new: RecordView?) {
         for field in referenceFields {
             let before = old?.fields[field]?.stringValue
-            let after = new.fields[field]?.stringValue
+            let after = new?.fields[field]?.stringValue
             guard before != after else { continue }
             if let before { references[field]?[before]?.remove(id) }
             if let after { references[field, default: [:]][after, default: []].insert(id) }
@@ -98,7 +99,7 @@ public actor RecordProjection: Projection {
         records[id]?.view
     }
 
-    /// The number of records (deleted ones included).
+    /// The number of records known (deleted ones and ones known only from a gap event included).
     public var count: Int { records.count }
 
     /// Events of this type that could not be decoded (a sign of a bug or corruption).

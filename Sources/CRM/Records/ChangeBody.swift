@@ -29,6 +29,9 @@ public enum RecordOperation: String, Sendable, Hashable, CaseIterable {
     case create, update, delete, undelete
     /// Create the record if it has no events yet, otherwise update it (commands from services).
     case upsert
+    /// Record that Salesforce could not send a change (a `GAP_*` event): the record must be read
+    /// again, and older changes arriving meanwhile must not win over that re-read.
+    case reportGap
 }
 
 /// A command for one record: the data of a CDC change, a backfilled record or a service's
@@ -40,12 +43,16 @@ public struct RecordCommand: Sendable, Hashable {
     public var body: ChangeBody
     /// Where it came from and when Salesforce committed it.
     public var facts: ChangeFacts
+    /// Why the record must be read again once this change is recorded, when the sender already
+    /// knows (a gap; Pub/Sub nulled fields that could not be decoded).
+    public var rereadReason: String?
 
     /// A command.
-    public init(operation: RecordOperation, body: ChangeBody, facts: ChangeFacts) {
+    public init(operation: RecordOperation, body: ChangeBody, facts: ChangeFacts, rereadReason: String? = nil) {
         self.operation = operation
         self.body = body
         self.facts = facts
+        self.rereadReason = rereadReason
     }
 }
 

@@ -77,7 +77,7 @@ public struct ChangeFacts: Sendable, Hashable {
 
 extension ChangeFacts {
     /// The facts as event metadata (absent facts are left out).
-    var metadata: JSONObject {
+    public var metadata: JSONObject {
         var object = JSONObject()
         object.reserveCapacity(12)
         object.appendUnique(key: "source", value: .string(source.rawValue))
@@ -103,7 +103,7 @@ extension ChangeFacts {
     }
 
     /// Facts back from event metadata; `nil` when the source or entity is missing.
-    init?(metadata: JSONObject) {
+    public init?(metadata: JSONObject) {
         guard let source = metadata["source"]?.stringValue.flatMap(ChangeSource.init(rawValue:)),
             let entity = metadata["entity"]?.stringValue
         else { return nil }

@@ -1,12 +1,14 @@
 import EventSourcing
 import JSON
 
-/// What happened to a record: created, updated, deleted or undeleted.
+/// What happened to a record: created, updated, deleted or undeleted, or Salesforce reported a
+/// gap (it could not send the change, so the record must be read again).
 public enum RecordEventKind: String, Sendable, Hashable, CaseIterable {
     case created = "Created"
     case updated = "Updated"
     case deleted = "Deleted"
     case undeleted = "Undeleted"
+    case gapReported = "GapReported"
 
     init(_ operation: RecordOperation, recordExists: Bool) {
         switch operation {
@@ -15,6 +17,7 @@ public enum RecordEventKind: String, Sendable, Hashable, CaseIterable {
         case .delete: self = .deleted
         case .undelete: self = .undeleted
         case .upsert: self = recordExists ? .updated : .created
+        case .reportGap: self = .gapReported
         }
     }
 }
@@ -31,12 +34,16 @@ public struct RecordEvent: Sendable, Hashable {
     public var body: ChangeBody
     /// Where the change came from and when Salesforce committed it.
     public var facts: ChangeFacts
+    /// Why the record must be read again from Salesforce after this event (a gap, nulled fields
+    /// that could not be decoded, a large-text diff that did not apply), or `nil`.
+    public var rereadReason: String?
 
     /// An event.
-    public init(kind: RecordEventKind, body: ChangeBody, facts: ChangeFacts) {
+    public init(kind: RecordEventKind, body: ChangeBody, facts: ChangeFacts, rereadReason: String? = nil) {
         self.kind = kind
         self.body = body
         self.facts = facts
+        self.rereadReason = rereadReason
     }
 }
 
@@ -73,6 +80,7 @@ extension RecordEvent {
         if !body.changedFields.isEmpty { data.appendUnique(key: "changedFields", value: .array(body.changedFields.map(JSONValue.string))) }
         if !body.nulledFields.isEmpty { data.appendUnique(key: "nulledFields", value: .array(body.nulledFields.map(JSONValue.string))) }
         if !body.diffFields.isEmpty { data.appendUnique(key: "diffFields", value: .array(body.diffFields.map(JSONValue.string))) }
+        if let rereadReason { data.appendUnique(key: "rereadReason", value: .string(rereadReason)) }
         return NewEvent(type: RecordEventTypeName.name(type, kind), metadata: facts.metadata, data: .object(data))
     }
 
@@ -98,7 +106,8 @@ extension RecordEvent {
                 nulledFields: list("nulledFields"),
                 diffFields: list("diffFields")
             ),
-            facts: facts
+            facts: facts,
+            rereadReason: recorded.data["rereadReason"]?.stringValue
         )
     }
 }

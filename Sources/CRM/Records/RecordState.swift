@@ -16,7 +16,8 @@ public struct RecordState: Sendable, Hashable {
         public var committedAt: Int64
     }
 
-    /// Whether any event has been recorded for the record.
+    /// Whether any change with content has been recorded for the record (a gap event alone says
+    /// the record changed, not what it holds).
     public internal(set) var exists = false
     /// Whether the record is deleted (in Salesforce's recycle bin).
     public internal(set) var deleted = false
@@ -31,24 +32,63 @@ public struct RecordState: Sendable, Hashable {
     /// Rebuilt from the events' metadata whenever the record is recovered, so it is as durable as
     /// the journal: a re-delivered change is recognised after a restart too.
     public internal(set) var recordedChanges: Set<ChangeKey> = []
+    /// Why the record must be read again from Salesforce, and since which commit; `nil` when it
+    /// need not be. Cleared by a re-read (`source: gap-fill`).
+    public internal(set) var reread: RereadMark?
 
     /// An empty state: a record with no events.
     public init() {}
 
     /// The value at source path `path` (e.g. `BillingAddress.City`), `nil` when never set.
+    ///
+    /// A compound component never set on its own but whose compound field was cleared reads as
+    /// `null`.
     public func value(at path: String) -> JSONValue? {
-        fields[path]?.value
+        if let field = fields[path] { return field.value }
+        if let dot = path.utf8.firstIndex(of: UInt8(ascii: ".")), fields[String(path[..<dot])]?.value.isNull == true {
+            return .null
+        }
+        return nil
     }
+}
+
+/// Why a record must be read again from Salesforce.
+public struct RereadMark: Sendable, Hashable {
+    /// What made the mirror unsure of the record: `GAP_UPDATE`, undecodable nulled fields, a
+    /// large-text diff that did not apply.
+    public var reason: String
+    /// The commit time (epoch ms) of the change that raised the mark.
+    public var commitTimestamp: Int64
+    /// Whether the mark comes from a gap event: until the re-read, changes committed before it
+    /// are ignored, since the change Salesforce could not send may have been newer than them.
+    public var isGap: Bool
 }
 
 extension RecordState {
     /// Folds `event` in. Order-insensitive: each field keeps the value of the latest commit
     /// whatever order events arrive in; equal commit times fall back to journal order.
+    ///
+    /// Two exceptions, both cleared by a re-read: a gap event marks the record, and until a
+    /// re-read (`source: gap-fill`) arrives, changes committed before the gap are recorded but
+    /// change nothing.
     mutating func apply(_ event: RecordEvent, at position: EventPosition) {
         let time = event.facts.commitTimestamp ?? position.recordedAt.millisecondsSinceEpoch
-        exists = true
+        if event.kind != .gapReported { exists = true }
         if let key = ChangeKey(event.facts) { recordedChanges.insert(key) }
         if position.recordedAt > updatedAt { updatedAt = position.recordedAt }
+        if event.facts.source == .gapFill {
+            reread = nil
+        } else if let mark = reread, mark.isGap, time < mark.commitTimestamp, event.kind != .gapReported {
+            return
+        }
+        if let reason = event.rereadReason {
+            let isGap = event.kind == .gapReported
+            if let mark = reread, mark.isGap, !isGap || mark.commitTimestamp > time {
+                // Keep the gap mark: it is stronger, or newer.
+            } else {
+                reread = RereadMark(reason: reason, commitTimestamp: time, isGap: isGap)
+            }
+        }
         switch event.kind {
         case .deleted:
             if time >= deletionChangedAt {
@@ -65,6 +105,8 @@ extension RecordState {
             applyFields(event.body, time: time, changedOnly: false)
         case .updated:
             applyFields(event.body, time: time, changedOnly: true)
+        case .gapReported:
+            break
         }
     }
 
@@ -72,8 +114,8 @@ extension RecordState {
         let selection = ChangedFieldSelection(body: body, changedOnly: changedOnly)
         for member in body.fields {
             if case .object(let components) = member.value {
-                // A CometD large-text diff (`{"diff": …}`) is never a value: it needs the stored
-                // text to patch, which is handled before the event is recorded.
+                // A CometD large-text diff (`{"diff": …}`) is never a value: `decide` replaces
+                // it by the patched text, or drops it, before the event is recorded.
                 if components.count == 1, components["diff"] != nil { continue }
                 for component in components {
                     let path = member.key + "." + component.key
@@ -83,7 +125,6 @@ extension RecordState {
                 }
             } else if selection.includes(path: member.key, topLevel: member.key, value: member.value) {
                 set(member.key, member.value, time: time)
-                if member.value.isNull { clearComponents(of: member.key, time: time) }
             }
         }
         for name in selection.nulledNames where body.fields[name] == nil {
@@ -91,16 +132,23 @@ extension RecordState {
         }
     }
 
+    /// Sets one field or component unless a newer commit already set it.
+    ///
+    /// A compound field set to `null` clears each of its components; a component older than the
+    /// clearing of its compound field stays cleared.
     private mutating func set(_ path: String, _ value: JSONValue, time: Int64) {
         if let existing = fields[path], existing.committedAt > time { return }
+        if let dot = path.utf8.firstIndex(of: UInt8(ascii: ".")),
+            let parent = fields[String(path[..<dot])], parent.value.isNull, parent.committedAt > time
+        {
+            return
+        }
         fields[path] = Field(value: value, committedAt: time)
-    }
-
-    /// A compound field set to null clears each of its components.
-    private mutating func clearComponents(of key: String, time: Int64) {
-        let prefix = key + "."
-        for path in fields.keys where path.hasPrefix(prefix) {
-            set(path, .null, time: time)
+        if value.isNull, !path.utf8.contains(UInt8(ascii: ".")) {
+            let prefix = path + "."
+            for component in fields.keys where component.hasPrefix(prefix) {
+                set(component, .null, time: time)
+            }
         }
     }
 }
@@ -115,7 +163,7 @@ extension RecordState {
 /// - `changedFields` as Pub/Sub bitmaps that were not decoded: unchanged fields arrive as `null`
 ///   too, so only non-null members are taken as changes.
 struct ChangedFieldSelection {
-    private enum Mode { case all, named(Set<String>), nonNullOnly }
+    private enum Mode { case all, named(Set<String>, compoundParents: Set<String>), nonNullOnly }
     private let mode: Mode
     /// Field names from `nulledFields` (when given as names).
     let nulledNames: [String]
@@ -129,15 +177,21 @@ struct ChangedFieldSelection {
         } else if body.changedFields.contains(where: isBitmap) {
             mode = .nonNullOnly
         } else {
-            mode = .named(Set(body.changedFields).union(nulled))
+            let names = Set(body.changedFields).union(nulled)
+            let parents = names.compactMap { name in name.firstIndex(of: ".").map { String(name[..<$0]) } }
+            mode = .named(names, compoundParents: Set(parents))
         }
     }
 
+    /// Whether the member at `path` (a top-level field or a compound component under
+    /// `topLevel`) is a change. A compound field sent whole as `null` is a change when any of
+    /// its components is named.
     func includes(path: String, topLevel: String, value: JSONValue) -> Bool {
         switch mode {
         case .all: true
         case .nonNullOnly: !value.isNull
-        case .named(let names): names.contains(path) || names.contains(topLevel)
+        case .named(let names, let parents):
+            names.contains(path) || names.contains(topLevel) || (path == topLevel && value.isNull && parents.contains(path))
         }
     }
 }

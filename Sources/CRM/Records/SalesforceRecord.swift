@@ -11,10 +11,14 @@ import EventSourcing
 public struct SalesforceRecord: Aggregate {
     /// The record type this aggregate serves.
     public let type: RecordType
+    /// Applies large-text diffs; without it a diff cannot be applied and marks the record for a
+    /// re-read.
+    public let largeText: (any LargeTextPatching)?
 
     /// The aggregate for records of `type`.
-    public init(type: RecordType) {
+    public init(type: RecordType, largeText: (any LargeTextPatching)? = nil) {
         self.type = type
+        self.largeText = largeText
     }
 
     public var initialState: RecordState { RecordState() }
@@ -28,7 +32,11 @@ public struct SalesforceRecord: Aggregate {
             return []
         }
         let kind = RecordEventKind(command.operation, recordExists: state.exists)
-        return [RecordEvent(kind: kind, body: command.body, facts: command.facts)]
+        var event = RecordEvent(kind: kind, body: command.body, facts: command.facts, rereadReason: command.rereadReason)
+        if kind != .deleted, kind != .gapReported {
+            resolveLargeTextDiffs(in: &event, state: state)
+        }
+        return [event]
     }
 
     public func evolve(_ state: inout RecordState, with event: RecordEvent, at position: EventPosition) {

@@ -28,6 +28,9 @@ public struct TributaryConfiguration: Sendable {
     public var maxBodySize: Int
     /// The most changes one `POST /v1/cdc` may carry (413 beyond).
     public var maxBatchItems: Int
+    /// The largest single change event accepted, in bytes of JSON (422 for that item beyond).
+    /// Salesforce's own limit for a change event is 1 MB.
+    public var maxChangeBytes: Int
     /// The longest a read may wait for `minPosition`, in milliseconds.
     public var maxWaitMilliseconds: Int
 
@@ -41,6 +44,7 @@ public struct TributaryConfiguration: Sendable {
         registry: RegistryConfiguration = .init(),
         maxBodySize: Int = 8 << 20,
         maxBatchItems: Int = 10_000,
+        maxChangeBytes: Int = 1 << 20,
         maxWaitMilliseconds: Int = 30_000
     ) {
         self.host = host
@@ -51,6 +55,7 @@ public struct TributaryConfiguration: Sendable {
         self.registry = registry
         self.maxBodySize = maxBodySize
         self.maxBatchItems = maxBatchItems
+        self.maxChangeBytes = maxChangeBytes
         self.maxWaitMilliseconds = maxWaitMilliseconds
     }
 }

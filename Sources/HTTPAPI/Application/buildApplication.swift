@@ -27,14 +27,19 @@ public func buildApplication(_ configuration: TributaryConfiguration, logger: Lo
     let mappings = configuration.mappings
     let registry = AggregateRegistry(
         journal: journal,
-        aggregates: Dictionary(uniqueKeysWithValues: RecordType.allCases.map { ($0.rawValue, SalesforceRecord(type: $0)) }),
+        aggregates: Dictionary(
+            uniqueKeysWithValues: RecordType.allCases.map { ($0.rawValue, SalesforceRecord(type: $0, largeText: SalesforceLargeText())) }
+        ),
         configuration: configuration.registry
     )
     let startupPosition = try await journal.lastPosition()
     let readModels = ReadModels(mappings: mappings)
     let idempotency = IdempotencyIndex(startupPosition: startupPosition)
+    let gaps = GapIndex()
+    let schemas = SchemaRegistry(journal: journal)
+    try await schemas.load()
     let rebuildRunner = RebuildRunner()
-    services.append(ProjectionRunner(journal: journal, logger: logger) { readModels.all + [idempotency] })
+    services.append(ProjectionRunner(journal: journal, logger: logger) { readModels.all + [idempotency, gaps] })
     services.append(PassivationRunner(registry: registry, logger: logger))
     services.append(rebuildRunner)
 
@@ -43,7 +48,14 @@ public func buildApplication(_ configuration: TributaryConfiguration, logger: Lo
         journal: journal,
         registry: registry,
         readModels: readModels,
-        ingestor: ChangeIngestor(registry: registry, mappings: mappings, journal: journal, gaps: GapTracker()),
+        ingestor: ChangeIngestor(
+            registry: registry,
+            mappings: mappings,
+            journal: journal,
+            gaps: gaps,
+            schemas: schemas,
+            maxChangeBytes: configuration.maxChangeBytes
+        ),
         commands: ServiceCommandHandler(registry: registry, mappings: mappings, idempotency: idempotency),
         rebuilds: RebuildJobs(journal: journal, readModels: readModels, logger: logger),
         startupPosition: startupPosition
@@ -55,6 +67,7 @@ public func buildApplication(_ configuration: TributaryConfiguration, logger: Lo
     CommandRoutes(tributary: tributary).register(on: router)
     AdminRoutes(tributary: tributary, runner: rebuildRunner).register(on: router)
     RecordRoutes(tributary: tributary).register(on: router)
+    SchemaRoutes(tributary: tributary).register(on: router)
 
     return Application(
         router: router,

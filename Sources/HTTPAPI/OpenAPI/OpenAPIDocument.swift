@@ -78,17 +78,65 @@ enum OpenAPIDocument {
         "/v1/gaps": {
           "get": {
             "operationId": "listGaps",
-            "summary": "Records waiting for a re-read after gap events, and entities waiting for a re-sync.",
-            "responses": {"200": {"description": "Pending gaps", "content": {"application/json": {"schema": {
-              "type": "object",
-              "required": ["records", "entities"],
-              "properties": {
-                "records": {"type": "array", "items": {"type": "object", "required": ["aggregate", "id", "entity", "commitTimestamp"], "properties": {
-                  "aggregate": {"type": "string"}, "id": {"type": "string"}, "entity": {"type": "string"}, "commitTimestamp": {"type": "integer"}
-                }}},
-                "entities": {"type": "array", "items": {"type": "string"}}
-              }
-            }}}}}
+            "summary": "Records waiting for a re-read (gap events, undecodable nulled fields, large-text diffs that did not apply), and entities waiting for a re-sync.",
+            "parameters": [
+              {"$ref": "#/components/parameters/MinPosition"},
+              {"$ref": "#/components/parameters/Wait"}
+            ],
+            "responses": {
+              "200": {"description": "Pending gaps", "content": {"application/json": {"schema": {
+                "type": "object",
+                "required": ["records", "entities"],
+                "properties": {
+                  "records": {"type": "array", "items": {"type": "object", "required": ["aggregate", "id", "entity", "commitTimestamp", "reason"], "properties": {
+                    "aggregate": {"type": "string"}, "id": {"type": "string"}, "entity": {"type": "string"}, "commitTimestamp": {"type": "integer"},
+                    "reason": {"type": "string", "description": "Why the record must be read again, e.g. GAP_UPDATE."}
+                  }}},
+                  "entities": {"type": "array", "items": {"type": "string"}}
+                }
+              }}}},
+              "400": {"$ref": "#/components/responses/Problem"},
+              "503": {"$ref": "#/components/responses/Unavailable"}
+            }
+          }
+        },
+        "/v1/schemas/{schemaId}": {
+          "parameters": [
+            {"name": "schemaId", "in": "path", "required": true, "description": "The change event schema id (CometD `schema`, Pub/Sub `schemaId`).", "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,128}$"}}
+          ],
+          "put": {
+            "operationId": "registerSchema",
+            "summary": "Register the Avro schema of a change event, so Pub/Sub bitmap field lists of events with this schema id can be decoded.",
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {
+              "type": "object", "required": ["type", "fields"], "description": "The Avro schema as Salesforce serves it at /services/data/vXX.X/event/eventSchema/{schemaId}.",
+              "properties": {"type": {"const": "record"}, "name": {"type": "string"}, "fields": {"type": "array", "items": {"type": "object"}}}
+            }}}},
+            "responses": {
+              "200": {"description": "Registered (durably)", "content": {"application/json": {"schema": {
+                "type": "object", "required": ["schemaId", "fields", "position"],
+                "properties": {"schemaId": {"type": "string"}, "fields": {"type": "integer", "minimum": 1}, "position": {"type": "integer", "minimum": 0}}
+              }}}},
+              "400": {"$ref": "#/components/responses/Problem"},
+              "413": {"$ref": "#/components/responses/Problem"},
+              "422": {"$ref": "#/components/responses/Problem"},
+              "503": {"$ref": "#/components/responses/Unavailable"}
+            }
+          },
+          "get": {
+            "operationId": "getSchema",
+            "summary": "The field order of a registered schema.",
+            "responses": {
+              "200": {"description": "The schema's field order", "content": {"application/json": {"schema": {
+                "type": "object", "required": ["schemaId", "fieldOrder", "nestedFieldOrder"],
+                "properties": {
+                  "schemaId": {"type": "string"},
+                  "fieldOrder": {"type": "array", "items": {"type": "string"}},
+                  "nestedFieldOrder": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}}
+                }
+              }}}},
+              "400": {"$ref": "#/components/responses/Problem"},
+              "404": {"$ref": "#/components/responses/Problem"}
+            }
           }
         },
         "/v1/commands/{aggregate}/{id}": {

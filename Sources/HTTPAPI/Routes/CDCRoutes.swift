@@ -11,7 +11,7 @@ struct CDCRoutes {
     func register(on router: Router<some RequestContext>) {
         router.post("/v1/cdc") { request, context in
             var request = request
-            let body = try await request.jsonBody(limit: tributary.configuration.maxBodySize)
+            let (body, bodyBytes) = try await request.sizedJSONBody(limit: tributary.configuration.maxBodySize)
             let items: [JSONValue]
             switch body {
             case .array(let elements):
@@ -35,7 +35,7 @@ struct CDCRoutes {
             }
             let changes: [ChangeIngestor.ValidatedChange]
             do throws(IngestValidationError) {
-                changes = try tributary.ingestor.validate(items)
+                changes = try tributary.ingestor.validate(items, requestBytes: bodyBytes)
             } catch {
                 throw Problem(
                     .unprocessableContent,
@@ -48,11 +48,9 @@ struct CDCRoutes {
                 report = try await tributary.ingestor.ingest(changes)
             } catch {
                 context.logger.error("ingestion failed", metadata: ["stream": "\(error.stream)", "error": "\(error.underlying)"])
-                // Records are appended independently, so changes of other records in this request
-                // may already be durable; re-sending is safe because records converge by commit time.
+                // The request's changes are journaled in one atomic append: none of them is durable.
                 throw Problem.unavailable(
-                    "the journal could not take the change for \(error.stream) (\(error.underlying)); "
-                        + "changes to other records in this request may already be durable; re-send the request"
+                    "the journal could not take the changes (\(error.underlying)); nothing was written; re-send the request"
                 )
             }
             return Response.json(report.json)

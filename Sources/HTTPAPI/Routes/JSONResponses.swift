@@ -17,9 +17,15 @@ extension Response {
 extension Request {
     /// The body parsed as JSON; 413 past `limit` bytes, 422 when it is not JSON.
     mutating func jsonBody(limit: Int) async throws -> JSONValue {
+        try await sizedJSONBody(limit: limit).value
+    }
+
+    /// The body parsed as JSON, with its size in bytes.
+    mutating func sizedJSONBody(limit: Int) async throws -> (value: JSONValue, bytes: Int) {
         let buffer = try await body.collect(upTo: limit)
         do {
-            return try buffer.withUnsafeReadableBytes { (bytes) throws(JSONParseError) in try JSONValue(parsing: bytes) }
+            let value = try buffer.withUnsafeReadableBytes { (bytes) throws(JSONParseError) in try JSONValue(parsing: bytes) }
+            return (value, buffer.readableBytes)
         } catch {
             throw Problem(.unprocessableContent, detail: "the body is not valid JSON: \(error)")
         }

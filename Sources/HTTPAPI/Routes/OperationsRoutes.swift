@@ -34,17 +34,20 @@ struct OperationsRoutes {
             }
             return Response.json(.array(entries))
         }
-        router.get("/v1/gaps") { _, _ in
+        router.get("/v1/gaps") { request, _ in
             let gaps = tributary.ingestor.gaps
-            let records: [JSONValue] = gaps.pendingRecords.map { gap in
+            try await ReadYourWrites.wait(for: request, on: gaps.applied, limit: tributary.configuration.maxWaitMilliseconds)
+            let records: [JSONValue] = await gaps.pendingRecords.map { gap in
                 [
                     "aggregate": .string(gap.stream.category),
                     "id": .string(gap.stream.id),
                     "entity": .string(gap.entity),
                     "commitTimestamp": .number(JSONNumber(gap.commitTimestamp)),
+                    "reason": .string(gap.reason),
                 ]
             }
-            return Response.json(["records": .array(records), "entities": .array(gaps.pendingResyncs.map(JSONValue.string))])
+            let entities = await gaps.pendingResyncs.map { JSONValue.string($0.entity) }
+            return Response.json(["records": .array(records), "entities": .array(entities)])
         }
     }
 }

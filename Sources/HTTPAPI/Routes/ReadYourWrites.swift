@@ -1,3 +1,6 @@
+import EventSourcing
+import Hummingbird
+
 /// Waiting for a position before answering a read (`minPosition`, `wait`).
 enum ReadYourWrites {
     /// Returns once `current()` reaches `target`; throws a 503 problem with `Retry-After` when
@@ -26,5 +29,23 @@ enum ReadYourWrites {
         guard reached || caughtUp else {
             throw Problem.unavailable("the read model has not reached position \(target) within \(milliseconds) ms; retry")
         }
+    }
+
+    /// The request's `wait` parameter in milliseconds (default 5000), capped at `limit`.
+    static func waitMilliseconds(_ request: Request, limit: Int) throws(Problem) -> Int {
+        let requested: Int = try request.integerParameter("wait") ?? 5000
+        guard requested >= 0 else { throw Problem(.badRequest, detail: "wait must not be negative") }
+        return min(requested, limit)
+    }
+
+    /// Honours the request's `minPosition`: returns once `watch` has reached it, or throws 503.
+    static func wait(for request: Request, on watch: PositionWatch, limit: Int) async throws {
+        guard let minimum: UInt64 = try request.integerParameter("minPosition") else { return }
+        try await wait(
+            until: minimum,
+            current: { watch.position },
+            waiter: { await watch.wait(until: minimum) },
+            milliseconds: try waitMilliseconds(request, limit: limit)
+        )
     }
 }

@@ -125,9 +125,7 @@ struct RecordRoutes {
     }
 
     private func waitMilliseconds(_ request: Request) throws(Problem) -> Int {
-        let requested: Int = try request.integerParameter("wait") ?? 5000
-        guard requested >= 0 else { throw Problem(.badRequest, detail: "wait must not be negative") }
-        return min(requested, tributary.configuration.maxWaitMilliseconds)
+        try ReadYourWrites.waitMilliseconds(request, limit: tributary.configuration.maxWaitMilliseconds)
     }
 }
 

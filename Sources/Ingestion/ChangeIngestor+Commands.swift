@@ -1,0 +1,88 @@
+import CRM
+import JSON
+import Salesforce
+
+extension ChangeIngestor {
+    /// The command a CDC change makes for each of its records.
+    ///
+    /// Pub/Sub bitmap field lists are decoded into field names here, before anything is
+    /// journaled, so the recorded event names its changed fields and replaying it needs no
+    /// schema. The schema is the one registered for the event's schema id or, failing that, the
+    /// payload's own key order when the payload leads with its header (decoded Pub/Sub payloads
+    /// carry every schema field, in schema order). Lists that cannot be decoded stay bitmaps: the
+    /// record then takes only the non-null fields as changes, and a non-empty `nulledFields`
+    /// marks it for a re-read, since which fields were cleared is unknown.
+    func recordCommand(for change: ValidatedChange) -> RecordCommand {
+        let event = change.event
+        let header = event.header
+        let operation = RecordOperation(header.changeType)
+        var body = ChangeBody(
+            fields: event.fields,
+            changedFields: header.changedFields,
+            nulledFields: header.nulledFields,
+            diffFields: header.diffFields
+        )
+        var rereadReason: String?
+        if operation == .reportGap {
+            rereadReason = header.changeType.rawValue
+        } else if let undecodable = decodeBitmapFieldLists(of: event, into: &body), !header.nulledFields.isEmpty {
+            rereadReason = "nulledFields \(header.nulledFields) could not be decoded: \(undecodable)"
+        }
+        let facts = ChangeFacts(
+            source: .cdc,
+            entity: header.entityName,
+            changeType: header.changeType.rawValue,
+            transactionKey: header.transactionKey,
+            sequenceNumber: header.sequenceNumber,
+            commitTimestamp: header.commitTimestamp,
+            commitNumber: header.commitNumber,
+            commitUser: header.commitUser,
+            changeOrigin: header.changeOrigin.isEmpty ? nil : header.changeOrigin,
+            replayId: event.replayId,
+            schemaId: event.schemaId,
+            eventBridgeID: event.eventBridgeID
+        )
+        return RecordCommand(operation: operation, body: body, facts: facts, rereadReason: rereadReason)
+    }
+
+    /// Replaces bitmap field lists in `body` by the field names they stand for. Returns why they
+    /// could not be decoded (leaving `body` as it was), or `nil` when there was nothing to
+    /// decode or decoding succeeded.
+    private func decodeBitmapFieldLists(of event: ChangeEvent, into body: inout ChangeBody) -> String? {
+        let lists = [body.changedFields, body.nulledFields, body.diffFields]
+        guard lists.contains(where: { ChangedFieldList.encoding(of: $0) == .bitmaps }) else { return nil }
+        let schema: EventSchema
+        if let id = event.schemaId, let registered = schemas.schema(id: id) {
+            schema = registered
+        } else if event.headerLeadsPayload {
+            schema = EventSchema(payloadFields: event.fields)
+        } else {
+            let id = event.schemaId.map { "schema \($0) is not registered" } ?? "the event names no schema"
+            return "\(id) and the payload is not in schema order"
+        }
+        do throws(ChangeEventError) {
+            var decoded: [[String]] = []
+            for list in lists {
+                decoded.append(ChangedFieldList.encoding(of: list) == .bitmaps ? try schema.decode(list) : list)
+            }
+            body.changedFields = decoded[0]
+            body.nulledFields = decoded[1]
+            body.diffFields = decoded[2]
+            return nil
+        } catch {
+            return error.message
+        }
+    }
+}
+
+extension EventSchema {
+    /// The schema a decoded Pub/Sub payload's key order implies: the header, then the body's
+    /// members in order; a compound field's components are the keys of its object value.
+    init(payloadFields fields: JSONObject) {
+        var nested: [String: [String]] = [:]
+        for member in fields {
+            if case .object(let components) = member.value { nested[member.key] = components.keys }
+        }
+        self.init(fieldOrder: [ChangeEventHeader.jsonKey] + fields.keys, nestedFieldOrder: nested)
+    }
+}

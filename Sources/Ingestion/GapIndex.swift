@@ -1,0 +1,127 @@
+import CRM
+import EventSourcing
+import JSON
+
+/// Records waiting for a re-read from Salesforce, and entities waiting for a full re-sync: what
+/// `GET /v1/gaps` lists.
+///
+/// The marks are journaled facts (a `…GapReported` event, an event whose `rereadReason` says a
+/// diff or a nulled-field list could not be applied, an `EntityResyncRequested` event), so this
+/// index is a projection and survives restarts. A re-read (`source: gap-fill`) clears a record's
+/// mark.
+public actor GapIndex: Projection {
+    /// A record waiting for a re-read.
+    public struct RecordGap: Sendable, Hashable {
+        /// The record's stream.
+        public var stream: StreamName
+        /// The Salesforce object.
+        public var entity: String
+        /// The commit time (epoch ms) of the change that raised the latest mark.
+        public var commitTimestamp: Int64
+        /// Why the record must be read again.
+        public var reason: String
+    }
+
+    /// An entity waiting for a full re-sync.
+    public struct EntityResync: Sendable, Hashable {
+        /// The Salesforce object, e.g. `Account`.
+        public var entity: String
+        /// Why: `GAP_OVERFLOW` or a wildcard record id.
+        public var reason: String
+        /// When the change that asked for it was committed (epoch ms).
+        public var commitTimestamp: Int64?
+    }
+
+    public nonisolated let name = "gaps"
+    public nonisolated let applied = PositionWatch()
+
+    private var records: [StreamName: RecordGap] = [:]
+    private var entities: [String: EntityResync] = [:]
+
+    /// An empty index.
+    public init() {}
+
+    public func apply(_ events: [RecordedEvent]) {
+        for event in events {
+            if event.stream.category == EntityResyncRequest.category {
+                guard event.type == EntityResyncRequest.eventType, let request = EntityResyncRequest(event) else { continue }
+                entities[request.entity] = EntityResync(
+                    entity: request.entity,
+                    reason: request.reason,
+                    commitTimestamp: request.commitTimestamp
+                )
+                continue
+            }
+            guard RecordType(rawValue: event.stream.category) != nil else { continue }
+            if event.metadata["source"]?.stringValue == ChangeSource.gapFill.rawValue {
+                records[event.stream] = nil
+            } else if let reason = event.data["rereadReason"]?.stringValue {
+                let commitTimestamp = event.metadata["commitTimestamp"]?.int64Value ?? event.recordedAt.millisecondsSinceEpoch
+                if let existing = records[event.stream], existing.commitTimestamp > commitTimestamp { continue }
+                records[event.stream] = RecordGap(
+                    stream: event.stream,
+                    entity: event.metadata["entity"]?.stringValue ?? "",
+                    commitTimestamp: commitTimestamp,
+                    reason: reason
+                )
+            }
+        }
+    }
+
+    /// Records waiting for a re-read, by stream name.
+    public var pendingRecords: [RecordGap] {
+        records.values.sorted { $0.stream < $1.stream }
+    }
+
+    /// Entities waiting for a re-sync, by name.
+    public var pendingResyncs: [EntityResync] {
+        entities.values.sorted { $0.entity < $1.entity }
+    }
+
+    /// Whether a re-sync of `entity` is already pending.
+    public func isResyncPending(_ entity: String) -> Bool {
+        entities[entity] != nil
+    }
+}
+
+/// The journaled request to re-read every record of one Salesforce object, raised by a
+/// `GAP_OVERFLOW` event or a wildcard record id. It lives in stream `resyncs/<entity>`.
+public struct EntityResyncRequest: Sendable, Hashable {
+    /// The stream category of resync requests.
+    public static let category = "resyncs"
+    /// The stored event type.
+    public static let eventType = "EntityResyncRequested"
+
+    /// The Salesforce object, e.g. `Account`.
+    public var entity: String
+    /// Why: the change type or the wildcard id that asked for it.
+    public var reason: String
+    /// The Salesforce facts of the change that asked for it.
+    public var facts: ChangeFacts
+
+    /// When the change that asked for it was committed.
+    public var commitTimestamp: Int64? { facts.commitTimestamp }
+
+    /// A request.
+    public init(entity: String, reason: String, facts: ChangeFacts) {
+        self.entity = entity
+        self.reason = reason
+        self.facts = facts
+    }
+
+    /// The request's stream.
+    public var stream: StreamName { StreamName(category: Self.category, id: entity) }
+
+    /// The stored form.
+    public var event: NewEvent {
+        NewEvent(type: Self.eventType, metadata: facts.metadata, data: ["entity": .string(entity), "reason": .string(reason)])
+    }
+
+    /// A request back from its stored form.
+    init?(_ recorded: RecordedEvent) {
+        guard let entity = recorded.data["entity"]?.stringValue, let reason = recorded.data["reason"]?.stringValue,
+            let facts = ChangeFacts(metadata: recorded.metadata)
+        else { return nil }
+        self.init(entity: entity, reason: reason, facts: facts)
+    }
+}
