@@ -192,4 +192,34 @@ struct CDCRouteTests {
             #expect(response.headers[.contentType] == "application/problem+json")
         }
     }
+
+    @Test func aChangeOverTheSizeLimitIsRefusedByIndexAndNothingIsWritten() async throws {
+        let app = try await testApplication { $0.maxChangeBytes = 1_000 }
+        try await app.test(.router) { client in
+            let batch: JSONValue = [
+                changeEvent("CREATE", id: "001T1000001nI4jIAE", fields: ["Name": "small"]),
+                changeEvent("CREATE", id: "0015f00002JUXA8AAP", fields: ["Description": .string(String(repeating: "x", count: 2_000))]),
+                [
+                    "ChangeEventHeader": ["entityName": "Account", "recordIds": ["001T1000001nI4jIAE"], "changeType": "UPDATE"],
+                    "Name": "header fields missing",
+                ],
+            ]
+            let response = try await client.request("/v1/cdc", method: .post, json: batch)
+            #expect(response.status == .unprocessableContent)
+            let errors = try #require(response.body["errors"]?.arrayValue)
+            #expect(errors.map { $0["index"] } == [1, 2])
+            #expect(errors[0]["message"]?.stringValue?.contains("at most 1000") == true)
+            #expect(try await client.request("/v1/clients/001T1000001nI4jIAE").status == .notFound)
+        }
+    }
+
+    @Test func fieldListsMixingNamesAndBitmapsAreRefused() async throws {
+        let app = try await testApplication()
+        try await app.test(.router) { client in
+            let mixed = changeEvent("UPDATE", id: "001T1000001nI4jIAE", changedFields: ["Name", "0x02"], fields: ["Name": "x"])
+            let response = try await client.request("/v1/cdc", method: .post, json: mixed)
+            #expect(response.status == .unprocessableContent)
+            #expect(response.body["errors"]?[0]?["field"] == "ChangeEventHeader.changedFields")
+        }
+    }
 }
