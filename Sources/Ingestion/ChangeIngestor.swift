@@ -2,6 +2,7 @@ import CRM
 import EventSourcing
 import JSON
 import Salesforce
+import Synchronization
 
 /// Turns Salesforce change events into record commands and runs them: the application layer
 /// between the HTTP edge and the aggregates.
@@ -31,6 +32,13 @@ public final class ChangeIngestor: Sendable {
     public let schemas: SchemaRegistry
     /// The largest change event accepted, in bytes of JSON.
     public let maxChangeBytes: Int
+    private let counts = Mutex<[IngestOutcome: UInt64]>([:])
+
+    /// How many record results each outcome has had since start-up (ignored changes included:
+    /// they are counted here, never journaled).
+    public var outcomeCounts: [IngestOutcome: UInt64] {
+        counts.withLock { $0 }
+    }
 
     /// An ingestor running commands through `registry` per `mappings`.
     public init(
@@ -142,6 +150,9 @@ public final class ChangeIngestor: Sendable {
         }
         if position == 0 {
             position = (try? await journal.lastPosition()) ?? 0
+        }
+        counts.withLock { counts in
+            for result in results { counts[result.outcome, default: 0] += 1 }
         }
         return IngestReport(position: position, results: results)
     }

@@ -74,6 +74,7 @@ struct ChangeIngestorTests {
         #expect(again.results.map(\.outcome) == [.duplicate])
         #expect(again.results.first?.version == 1)
         #expect(try await journal.lastPosition() == 1)
+        #expect(ingestor.outcomeCounts == [.applied: 1, .duplicate: 2])
     }
 
     @Test func wildcardAndOverflowJournalOneResyncRequestPerEntity() async throws {
