@@ -10,6 +10,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "tributary", targets: ["tributary"]),
+        .executable(name: "tributary-sim", targets: ["tributary-sim"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -21,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // MARK: - Storage
@@ -106,6 +108,29 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: - Simulations (black-box: HTTP only, no engine modules)
+        .target(
+            name: "Simulations",
+            dependencies: [
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Simulations/Sources/Simulations",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "tributary-sim",
+            dependencies: [
+                "Simulations",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Simulations/Sources/tributary-sim",
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: - Tests
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: swiftSettings),
         .testTarget(
@@ -140,6 +165,19 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SimulationsTests",
+            dependencies: [
+                "Simulations",
+                "HTTPAPI",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Simulations/Tests/SimulationsTests",
             swiftSettings: swiftSettings
         ),
     ]

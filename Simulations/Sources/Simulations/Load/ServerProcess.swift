@@ -1,0 +1,71 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// A Tributary server the runner started itself, on a temporary data directory, so scenarios can
+/// stop and restart it.
+public final class ServerProcess: Sendable {
+    /// The `tributary` executable.
+    public let executable: URL
+    /// The LMDB data directory.
+    public let dataDirectory: URL
+    /// Where it listens.
+    public let target: Target
+    private let process = Mutex<Process?>(nil)
+
+    /// A server to be started with ``start()``.
+    public init(executable: URL, dataDirectory: URL, port: Int) {
+        self.executable = executable
+        self.dataDirectory = dataDirectory
+        self.target = Target(host: "127.0.0.1", port: port)
+    }
+
+    /// Starts the server and waits until `GET /ready` answers 200. Returns how long that took.
+    @discardableResult
+    public func start(group: any EventLoopGroup, timeout: Duration = .seconds(600)) async throws -> Duration {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = [
+            "serve", "--data-dir", dataDirectory.path, "--host", target.host, "--port", String(target.port), "--log-level", "warning",
+        ]
+        let begin = ContinuousClock.now
+        try process.run()
+        self.process.withLock { $0 = process }
+        while ContinuousClock.now - begin < timeout {
+            guard process.isRunning else { throw SimulationError("the server exited with status \(process.terminationStatus) while starting") }
+            if let client = try? await SimClient.connect(target, group: group) {
+                let status = (try? await client.get("/ready"))?.status
+                await client.close()
+                if status == 200 { return ContinuousClock.now - begin }
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        throw SimulationError("the server was not ready within \(timeout)")
+    }
+
+    /// Stops the server with SIGTERM and waits for it to exit.
+    public func stop() async {
+        guard let process = process.withLock({ $0 }) else { return }
+        process.terminate()
+        while process.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
+    }
+
+    /// The server's resident memory, in bytes (Linux `/proc`), or `nil` when unknown.
+    public var residentBytes: Int? {
+        guard let pid = process.withLock({ $0?.processIdentifier }),
+            let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+            let kilobytes = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) })
+        else { return nil }
+        return kilobytes * 1024
+    }
+
+    /// A free TCP port on loopback.
+    public static func freePort(group: any EventLoopGroup) async throws -> Int {
+        let channel = try await ServerBootstrap(group: group).bind(host: "127.0.0.1", port: 0).get()
+        let port = channel.localAddress?.port ?? 0
+        try await channel.close()
+        return port
+    }
+}

@@ -1,0 +1,118 @@
+import ArgumentParser
+import Foundation
+import NIOPosix
+import Simulations
+
+/// `tributary-sim`: runs a load scenario against a live Tributary and writes `summary.json` and
+/// `report.html`.
+@main
+struct TributarySim: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tributary-sim",
+        abstract: "Load scenarios for Tributary: cdc-batch, cdc-single, read-heavy, mixed, recovery.",
+        discussion: "Talks HTTP only. Writes summary.json and report.html to --out. Exits 1 when a final check fails."
+    )
+
+    @Argument(help: "The scenario: \(Scenarios.names.joined(separator: ", ")).")
+    var scenario: String
+
+    @Option(help: "The server to load, e.g. http://127.0.0.1:8080 (ignored with --start-server).")
+    var url = "http://127.0.0.1:8080"
+
+    @Flag(help: "Start a tributary server on a temporary data directory for the run, and stop it afterwards.")
+    var startServer = false
+
+    @Option(help: "The tributary executable for --start-server (default: beside tributary-sim).")
+    var serverBinary: String?
+
+    @Option(help: "Seconds of measured load.")
+    var duration: Double = 60
+
+    @Option(help: "Closed model: this many concurrent clients (the scenario's default otherwise).")
+    var clients: Int?
+
+    @Option(help: "Open model: requests per second (with --connections).")
+    var rate: Double?
+
+    @Option(help: "Open model: ramp the rate from --rate up to this many requests per second.")
+    var rampTo: Double?
+
+    @Option(help: "Open model: the most connections used.")
+    var connections = 64
+
+    @Option(help: "Changes per POST /v1/cdc in cdc-batch.")
+    var batchSize = 100
+
+    @Option(help: "Records to create before read-heavy, changes before recovery.")
+    var populate = 100_000
+
+    @Option(help: "The seed of the generated data.")
+    var seed: UInt64 = 42
+
+    @Option(help: "Share of changes delivered twice.")
+    var duplicateRate = 0.02
+
+    @Option(help: "Share of changes delivered late, out of commit order.")
+    var outOfOrderRate = 0.05
+
+    @Option(help: "How many tracked records the final check reads back.")
+    var checkLimit = 2_000
+
+    @Option(help: "Where summary.json and report.html go (default: Simulations/results/<scenario>-<time>).")
+    var out: String?
+
+    func run() async throws {
+        guard Scenarios.names.contains(scenario) else {
+            throw ValidationError("unknown scenario '\(scenario)'; expected one of \(Scenarios.names.joined(separator: ", "))")
+        }
+        let group = MultiThreadedEventLoopGroup.singleton
+        var server: ServerProcess?
+        var target: Target
+        if startServer {
+            let executable = serverBinary.map(URL.init(fileURLWithPath:))
+                ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("tributary")
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tributary-sim-\(UUID().uuidString)")
+            let started = ServerProcess(executable: executable, dataDirectory: directory, port: try await ServerProcess.freePort(group: group))
+            try await started.start(group: group)
+            server = started
+            target = started.target
+        } else {
+            guard let parsed = URL(string: url), let host = parsed.host, parsed.scheme == "http" else {
+                throw ValidationError("--url must look like http://127.0.0.1:8080, not '\(url)'")
+            }
+            target = Target(host: host, port: parsed.port ?? 80)
+        }
+        defer {
+            if let server {
+                let semaphore = DispatchSemaphore(value: 0)
+                Task {
+                    await server.stop()
+                    try? FileManager.default.removeItem(at: server.dataDirectory)
+                    semaphore.signal()
+                }
+                semaphore.wait()
+            }
+        }
+        let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
+        var settings = RunSettings(
+            target: target, output: URL(fileURLWithPath: out ?? "Simulations/results/\(scenario)-\(stamp)")
+        )
+        settings.duration = .milliseconds(Int64(duration * 1000))
+        settings.batchSize = batchSize
+        settings.populate = populate
+        settings.traffic.seed = seed
+        settings.traffic.duplicateRate = duplicateRate
+        settings.traffic.outOfOrderRate = outOfOrderRate
+        settings.checkLimit = checkLimit
+        settings.server = server
+        if let rate {
+            settings.injection = rampTo.map { .ramp(from: rate, to: $0, connections: connections) } ?? .constantRate(perSecond: rate, connections: connections)
+        } else if let clients {
+            settings.injection = .closed(clients: clients)
+        }
+        let summary = try await Scenarios.run(scenario, settings: settings, group: group)
+        print(Report.terminalSummary(summary))
+        print("report: \(settings.output.appendingPathComponent("report.html").path)")
+        if !summary.passed { throw ExitCode(1) }
+    }
+}
