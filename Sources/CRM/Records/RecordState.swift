@@ -169,7 +169,7 @@ struct ChangedFieldSelection {
     let nulledNames: [String]
 
     init(body: ChangeBody, changedOnly: Bool) {
-        let isBitmap: (String) -> Bool = { $0.hasPrefix("0x") || $0.contains("-0x") }
+        let isBitmap = ChangeBody.isBitmapEntry
         let nulled = body.nulledFields.contains(where: isBitmap) ? [] : body.nulledFields
         nulledNames = changedOnly ? nulled : []
         if !changedOnly || body.changedFields.isEmpty && nulled.isEmpty {

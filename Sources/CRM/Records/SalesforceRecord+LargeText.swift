@@ -31,6 +31,7 @@ extension SalesforceRecord {
     /// mismatch) is dropped and marks the record for a re-read. A diff is never recorded as a
     /// value, so replaying the journal needs no patching.
     func resolveLargeTextDiffs(in event: inout RecordEvent, state: RecordState) {
+        guard !event.body.diffFields.isEmpty || event.body.fields.contains(where: { $0.value.objectValue != nil }) else { return }
         let diffs = diffMembers(of: event.body)
         guard !diffs.isEmpty else { return }
         let time = event.facts.commitTimestamp
@@ -70,7 +71,7 @@ extension SalesforceRecord {
     /// string value that is a diff).
     private func diffMembers(of body: ChangeBody) -> [(field: String, diff: String)] {
         let named = Set(body.diffFields)
-        let bitmaps = body.diffFields.contains { $0.hasPrefix("0x") || $0.contains("-0x") }
+        let bitmaps = body.diffFields.contains(where: ChangeBody.isBitmapEntry)
         var diffs: [(String, String)] = []
         for member in body.fields {
             switch member.value {
