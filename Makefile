@@ -6,19 +6,28 @@ DATA_DIR ?= ./data
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run test build release deps
+SCENARIO ?= cdc-batch
+DURATION ?= 60
+
+.PHONY: run test build release sim deps
 
 run: deps
 	swift run -c release tributary serve --data-dir $(DATA_DIR) --host $(HOST) --port $(PORT)
 
+# Builds every target first (the simulations' recovery smoke test runs the tributary binary).
 test: deps
-	swift test
+	swift build --build-tests
+	swift test --skip-build
 
 build: deps
 	swift build
 
 release: deps
 	swift build -c release
+
+# A load scenario against a server started on a temporary data directory (Simulations/README.md).
+sim: release
+	.build/release/tributary-sim $(SCENARIO) --start-server --duration $(DURATION)
 
 deps:
 	@pkg-config --exists lmdb 2>/dev/null || { \

@@ -43,38 +43,40 @@ public actor RecordProjection: Projection {
 
     public func apply(_ events: [RecordedEvent]) {
         let category = recordType.rawValue
+        // States are folded event by event; views (the mapping, the reference index) are built
+        // once per record per batch, from its last event: a replay or a burst of changes to one
+        // record pays for the mapping once.
+        var touched: [String: (version: UInt64, position: UInt64)] = [:]
+        var order: [String] = []
         for recorded in events where recorded.stream.category == category {
             guard let event = try? aggregate.decode(recorded) else {
                 undecodable += 1
                 continue
             }
             let id = recorded.stream.id
-            // Taking the entry out leaves its state uniquely referenced, so evolve mutates it in
-            // place instead of copying every field.
-            var state = RecordState()
-            var previousView: RecordView?
-            if var previous = records.removeValue(forKey: id) {
-                swap(&state, &previous.state)
-                previousView = previous.view
-            } else {
-                newIDs.append(id)
-            }
+            if records[id] == nil { newIDs.append(id) }
+            // Mutating through the subscript folds the state in place, without copying its fields.
             aggregate.evolve(
-                &state,
+                &records[id, default: Entry(state: RecordState(), view: nil)].state,
                 with: event,
                 at: EventPosition(position: recorded.position, version: recorded.version, recordedAt: recorded.recordedAt)
             )
+            if touched.updateValue((recorded.version, recorded.position), forKey: id) == nil { order.append(id) }
+        }
+        for id in order {
+            guard let last = touched[id], let entry = records[id] else { continue }
+            let state = entry.state
             let view = !state.exists ? nil : RecordView(
                 id: id,
                 recordType: recordType,
-                version: recorded.version,
+                version: last.version,
                 deleted: state.deleted,
-                position: recorded.position,
+                position: last.position,
                 updatedAt: state.updatedAt,
                 fields: mapping.domainFields(of: state)
             )
-            updateReferences(id: id, from: previousView, to: view)
-            records[id] = Entry(state: state, view: view)
+            updateReferences(id: id, from: entry.view, to: view)
+            records[id]?.view = view
         }
     }
 

@@ -18,6 +18,10 @@ public final class Recorder: Sendable {
         var operations = 0
         var statusCounts: [String: Int] = [:]
         var seconds: [Second] = []
+        /// When the series' first and last answers came: its rates are over this span, so
+        /// phases of one run each get their own rate.
+        var first: ContinuousClock.Instant?
+        var last: ContinuousClock.Instant?
     }
 
     private struct State {
@@ -58,7 +62,7 @@ public final class Recorder: Sendable {
                 state.order.append(series)
             }
             let second = max(0, Int((now - state.started).components.seconds))
-            state.series[series, default: Series()].record(micros, key: key, failed: failed, operations: operations, second: second)
+            state.series[series, default: Series()].record(micros, key: key, failed: failed, operations: operations, second: second, at: now)
         }
     }
 
@@ -86,9 +90,14 @@ public final class Recorder: Sendable {
     /// The summary of each series so far.
     public func seriesSummaries() -> [SeriesSummary] {
         state.withLock { state in
-            let duration = max(0.001, Self.seconds((state.finished ?? .now) - state.started))
+            let runDuration = max(0.001, Self.seconds((state.finished ?? .now) - state.started))
             return state.order.compactMap { name in
-                state.series[name].map { $0.summary(name: name, duration: duration) }
+                state.series[name].map { series in
+                    // A series that ran for only part of the run (a phase) is rated over its own span.
+                    let span = series.first.flatMap { first in series.last.map { Self.seconds($0 - first) } } ?? runDuration
+                    let duration = span < runDuration * 0.9 ? max(0.001, span) : runDuration
+                    return series.summary(name: name, duration: duration)
+                }
             }
         }
     }
@@ -100,7 +109,9 @@ public final class Recorder: Sendable {
 }
 
 extension Recorder.Series {
-    fileprivate mutating func record(_ micros: UInt64, key: String, failed: Bool, operations: Int, second: Int) {
+    fileprivate mutating func record(_ micros: UInt64, key: String, failed: Bool, operations: Int, second: Int, at now: ContinuousClock.Instant) {
+        if first == nil { first = now }
+        last = now
         _ = latency.record(micros)
         requests += 1
         self.operations += operations
