@@ -56,10 +56,11 @@ public actor RecordProjection: Projection {
             let id = recorded.stream.id
             if records[id] == nil { newIDs.append(id) }
             // Mutating through the subscript folds the state in place, without copying its fields.
-            aggregate.evolve(
-                &records[id, default: Entry(state: RecordState(), view: nil)].state,
-                with: event,
-                at: EventPosition(position: recorded.position, version: recorded.version, recordedAt: recorded.recordedAt)
+            // The read model folds like the aggregate but keeps no de-duplication keys.
+            records[id, default: Entry(state: RecordState(), view: nil)].state.apply(
+                event,
+                at: EventPosition(position: recorded.position, version: recorded.version, recordedAt: recorded.recordedAt),
+                keepingChangeKeys: false
             )
             if touched.updateValue((recorded.version, recorded.position), forKey: id) == nil { order.append(id) }
         }

@@ -71,10 +71,13 @@ extension RecordState {
     /// Two exceptions, both cleared by a re-read: a gap event marks the record, and until a
     /// re-read (`source: gap-fill`) arrives, changes committed before the gap are recorded but
     /// change nothing.
-    mutating func apply(_ event: RecordEvent, at position: EventPosition) {
+    ///
+    /// - Parameter keepingChangeKeys: whether to remember the event's de-duplication key. Only
+    ///   the aggregate decides on duplicates; read models leave it off and save the memory.
+    mutating func apply(_ event: RecordEvent, at position: EventPosition, keepingChangeKeys: Bool = true) {
         let time = event.facts.commitTimestamp ?? position.recordedAt.millisecondsSinceEpoch
         if event.kind != .gapReported { exists = true }
-        if let key = ChangeKey(event.facts) { recordedChanges.insert(key) }
+        if keepingChangeKeys, let key = ChangeKey(event.facts) { recordedChanges.insert(key) }
         if position.recordedAt > updatedAt { updatedAt = position.recordedAt }
         if event.facts.source == .gapFill {
             reread = nil
