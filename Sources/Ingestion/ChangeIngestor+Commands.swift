@@ -52,10 +52,13 @@ extension ChangeIngestor {
         let lists = [body.changedFields, body.nulledFields, body.diffFields]
         guard lists.contains(where: { ChangedFieldList.encoding(of: $0) == .bitmaps }) else { return nil }
         let schema: EventSchema
+        let learned: Bool
         if let id = event.schemaId, let registered = schemas.schema(id: id) {
             schema = registered
+            learned = false
         } else if event.headerLeadsPayload {
             schema = EventSchema(payloadFields: event.fields)
+            learned = true
         } else {
             let id = event.schemaId.map { "schema \($0) is not registered" } ?? "the event names no schema"
             return "\(id) and the payload is not in schema order"
@@ -65,6 +68,11 @@ extension ChangeIngestor {
             for list in lists {
                 decoded.append(ChangedFieldList.encoding(of: list) == .bitmaps ? try schema.decode(list) : list)
             }
+            if learned, let mismatch = Self.contradiction(changed: decoded[0], nulled: decoded[1], in: event.fields) {
+                // A payload missing some schema fields shifts every later index: its own key order
+                // would name the wrong fields, so the bitmaps stay undecoded.
+                return "the payload's key order does not fit its bitmaps (\(mismatch))"
+            }
             body.changedFields = decoded[0]
             body.nulledFields = decoded[1]
             body.diffFields = decoded[2]
@@ -72,6 +80,26 @@ extension ChangeIngestor {
         } catch {
             return error.message
         }
+    }
+}
+
+extension ChangeIngestor {
+    /// Why names decoded with a payload's own key order cannot be right, or `nil`: a changed
+    /// field must be in the payload with a value, a nulled one in the payload as `null`.
+    static func contradiction(changed: [String], nulled: [String], in fields: JSONObject) -> String? {
+        func value(_ name: String) -> JSONValue? {
+            let parts = name.split(separator: ".", maxSplits: 1)
+            guard parts.count == 2 else { return fields[name] }
+            return fields[String(parts[0])]?.objectValue?[String(parts[1])]
+        }
+        let nulledSet = Set(nulled)
+        for name in changed where !nulledSet.contains(name) {
+            guard let found = value(name), !found.isNull else { return "\(name) is changed but has no value" }
+        }
+        for name in nulled {
+            guard let found = value(name), found.isNull else { return "\(name) is nulled but is not null" }
+        }
+        return nil
     }
 }
 

@@ -32,6 +32,9 @@ public final class ChangeIngestor: Sendable {
     public let schemas: SchemaRegistry
     /// The largest change event accepted, in bytes of JSON.
     public let maxChangeBytes: Int
+    /// The most records one change may list: each becomes an event in the request's single
+    /// atomic append, with its own copy of the body.
+    public static let maxRecordsPerChange = 1_000
     private let counts = Mutex<[IngestOutcome: UInt64]>([:])
 
     /// How many record results each outcome has had since start-up (ignored changes included:
@@ -76,9 +79,15 @@ public final class ChangeIngestor: Sendable {
                     continue
                 }
             }
-            do {
+            do throws(ChangeEventError) {
                 let event = try ChangeEvent.decode(item)
                 let selection = try event.header.recordSelection()
+                if case .records(let ids) = selection, ids.count > Self.maxRecordsPerChange {
+                    throw ChangeEventError(
+                        field: "\(ChangeEventHeader.jsonKey).recordIds",
+                        message: "lists \(ids.count) records; at most \(Self.maxRecordsPerChange) are accepted per change"
+                    )
+                }
                 try Self.checkFieldListSpelling(event.header)
                 changes.append(ValidatedChange(index: index, event: event, selection: selection))
             } catch {
@@ -126,13 +135,22 @@ public final class ChangeIngestor: Sendable {
             }
         }
         var position: UInt64 = 0
-        if !resyncs.isEmpty {
-            position = try await requestResyncs(resyncs)
-        }
-        if !commands.isEmpty {
+        let resyncWrites = await resyncWrites(for: resyncs)
+        if commands.isEmpty {
+            if !resyncWrites.isEmpty {
+                do {
+                    position = try await journal.append(AppendRequest(writes: resyncWrites)).lastPosition
+                } catch {
+                    throw IngestError(stream: resyncWrites[0].stream, underlying: .command(.journal(error)))
+                }
+            }
+        } else {
             let receipts: [Result<CommandReceipt, CommandError<RecordRejection>>]
             do {
-                receipts = try await registry.handleAtomically(commands)
+                // Re-sync requests ride in the same atomic append as the records' events.
+                let batch = try await registry.handleAtomically(commands, alsoWriting: resyncWrites)
+                receipts = batch.results
+                position = batch.lastPosition ?? 0
             } catch {
                 throw IngestError(stream: commands[0].stream, underlying: error)
             }
@@ -157,31 +175,29 @@ public final class ChangeIngestor: Sendable {
         return IngestReport(position: position, results: results)
     }
 
-    /// Journals a re-sync request per entity that has none pending yet. Returns the position of
-    /// the last one written (0 when none was).
-    private func requestResyncs(_ requests: [EntityResyncRequest]) async throws(IngestError) -> UInt64 {
+    /// One re-sync request per entity that has none pending yet.
+    private func resyncWrites(for requests: [EntityResyncRequest]) async -> [StreamWrite] {
         var writes: [StreamWrite] = []
         var seen: Set<String> = []
         for request in requests where seen.insert(request.entity).inserted {
             guard await !gaps.isResyncPending(request.entity) else { continue }
             writes.append(StreamWrite(stream: request.stream, expectedVersion: .any, events: [request.event]))
         }
-        guard !writes.isEmpty else { return 0 }
-        do {
-            return try await journal.append(AppendRequest(writes: writes)).lastPosition
-        } catch {
-            throw IngestError(stream: writes[0].stream, underlying: .command(.journal(error)))
-        }
+        return writes
     }
 
-    /// Field lists must be all names or all bitmaps; Salesforce never mixes them.
+    /// Field lists must be all names or all bitmaps (Salesforce never mixes them), and an entry
+    /// starting with a digit must be a well-formed bitmap: field names start with a letter.
     private static func checkFieldListSpelling(_ header: ChangeEventHeader) throws(ChangeEventError) {
         let lists = [("changedFields", header.changedFields), ("nulledFields", header.nulledFields), ("diffFields", header.diffFields)]
-        for (name, list) in lists where ChangedFieldList.encoding(of: list) == .mixed {
-            throw ChangeEventError(
-                field: "\(ChangeEventHeader.jsonKey).\(name)",
-                message: "mixes field names and Pub/Sub bitmaps; expected one spelling"
-            )
+        for (name, list) in lists {
+            let field = "\(ChangeEventHeader.jsonKey).\(name)"
+            if let bad = list.first(where: { ($0.utf8.first.map { $0 >= 0x30 && $0 <= 0x39 } ?? true) && !ChangedFieldList.isBitmapEntry($0) }) {
+                throw ChangeEventError(field: field, message: "\"\(bad.prefix(40))\" is neither a field name nor a bitmap such as \"0x400800\" or \"4-0x01\"")
+            }
+            if ChangedFieldList.encoding(of: list) == .mixed {
+                throw ChangeEventError(field: field, message: "mixes field names and Pub/Sub bitmaps; expected one spelling")
+            }
         }
     }
 }

@@ -17,7 +17,9 @@ public final class SchemaRegistry: Sendable {
     public static let eventType = "EventSchemaRegistered"
 
     private let journal: any Journal
-    private let schemas = Mutex<[String: EventSchema]>([:])
+    /// Schemas by id, with the journal position of their registration: of two concurrent
+    /// registrations of one id, the later in the journal wins, here as after a restart.
+    private let schemas = Mutex<[String: (schema: EventSchema, position: UInt64)]>([:])
 
     /// An empty registry writing to `journal`; call ``load()`` to read earlier registrations.
     public init(journal: any Journal) {
@@ -26,21 +28,21 @@ public final class SchemaRegistry: Sendable {
 
     /// Reads every registration from the journal.
     public func load() async throws(JournalError) {
-        var loaded: [String: EventSchema] = [:]
+        var loaded: [String: (schema: EventSchema, position: UInt64)] = [:]
         for event in try await journal.readStream(Self.stream) where event.type == Self.eventType {
             guard let id = event.data["schemaId"]?.stringValue, let json = event.data["schema"],
                 let schema = try? EventSchema(json: json)
             else { continue }
-            loaded[id] = schema
+            loaded[id] = (schema, event.position)
         }
-        schemas.withLock { $0.merge(loaded) { _, new in new } }
+        schemas.withLock { $0.merge(loaded) { current, new in new.position > current.position ? new : current } }
     }
 
     /// Registers `schema` under `id`, durably. Returns the journal position of the registration
     /// (of the earlier one when the same schema was already registered).
     public func register(_ schema: EventSchema, id: String) async throws(JournalError) -> UInt64 {
-        if schemas.withLock({ $0[id] }) == schema {
-            return try await journal.lastPosition()
+        if let current = schemas.withLock({ $0[id] }), current.schema == schema {
+            return current.position
         }
         let event = NewEvent(
             type: Self.eventType,
@@ -48,13 +50,16 @@ public final class SchemaRegistry: Sendable {
             data: ["schemaId": .string(id), "schema": schema.json]
         )
         let result = try await journal.append(AppendRequest(stream: Self.stream, expectedVersion: .any, events: [event]))
-        schemas.withLock { $0[id] = schema }
+        schemas.withLock { schemas in
+            if let current = schemas[id], current.position > result.lastPosition { return }
+            schemas[id] = (schema, result.lastPosition)
+        }
         return result.lastPosition
     }
 
     /// The schema registered under `id`, if any.
     public func schema(id: String) -> EventSchema? {
-        schemas.withLock { $0[id] }
+        schemas.withLock { $0[id]?.schema }
     }
 
     /// How many schemas are registered.

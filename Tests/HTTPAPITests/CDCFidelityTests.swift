@@ -192,3 +192,37 @@ struct CDCFidelityTests {
         }
     }
 }
+
+extension CDCFidelityTests {
+    @Test func aPayloadMissingSchemaFieldsIsNotDecodedByItsOwnKeyOrder() async throws {
+        let app = try await testApplication()
+        try await app.test(.router) { client in
+            try await createWithPhone(client)
+            // A relay dropped "Type": every later index shifts, so bit 22 would name the wrong field.
+            var payload = try #require(Samples.json(Samples.pubSubUpdate).objectValue)
+            payload["Type"] = nil
+            let update = try await client.request("/v1/cdc", method: .post, json: .object(payload))
+            let position = try #require(update.body["position"]?.int64Value)
+            let read = try await client.request("/v1/clients/\(account)?minPosition=\(position)")
+            #expect(read.body["fields"]?["phone"] == "+1 415 555 0100")
+            #expect(read.body["fields"]?["lastModifiedAt"] == "2024-04-26T18:38:23.000Z", "non-null fields still apply")
+            let events = try await client.request("/v1/clients/\(account)/events")
+            #expect(events.body[2]?["data"]?["changedFields"] == ["0x400000", "4-0x01"], "kept undecoded")
+        }
+    }
+
+    @Test func aCompoundSentAsNullClearsOnlyTheComponentsNamed() async throws {
+        let app = try await testApplication()
+        try await app.test(.router) { client in
+            try await client.request("/v1/cdc", method: .post, rawBody: Samples.bytes(Samples.pubSubCreate))
+            let update = changeEvent(
+                "UPDATE", id: account, commitTimestamp: 1_714_156_700_000, transactionKey: "tx-2",
+                changedFields: ["BillingAddress.City"], fields: ["BillingAddress": .null]
+            )
+            #expect(try await client.request("/v1/cdc", method: .post, json: update).status == .ok)
+            let read = try await client.request("/v1/clients/\(account)?minPosition=2")
+            #expect(read.body["fields"]?["billingCity"] == .null)
+            #expect(read.body["fields"]?["billingCountry"] == "United States", "an unnamed component is left alone")
+        }
+    }
+}

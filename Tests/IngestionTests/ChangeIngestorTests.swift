@@ -142,4 +142,55 @@ struct ChangeIngestorTests {
             #expect(error.errors.map(\.index) == [0, 1])
         }
     }
+
+    @Test func aResyncRequestIsPartOfTheRequestsAtomicAppend() async throws {
+        let ingestor = self.ingestor
+        let id = "001T1000001nI4jIAE"
+        _ = try await ingestor.ingest(try ingestor.validate([change("CREATE", ids: [id], fields: ["Name": "A"])]))
+        let stale = StreamName(category: "clients", id: id)
+        let event = NewEvent(type: "ClientUpdated", metadata: ["source": "api", "entity": "Account"], data: ["fields": ["Name": "B"]])
+        _ = try await journal.append(AppendRequest(stream: stale, expectedVersion: .exact(1), events: [event]))
+
+        await #expect(throws: IngestError.self) {
+            try await ingestor.ingest(
+                try ingestor.validate([change("GAP_OVERFLOW", ids: ["000000000000000AAA"], sequence: 5), change("UPDATE", ids: [id], sequence: 6)])
+            )
+        }
+        #expect(try await journal.lastPosition() == 2, "neither the re-sync request nor the update was written")
+
+        let fresh = ChangeIngestor(
+            registry: AggregateRegistry(journal: journal, aggregates: ["clients": SalesforceRecord(type: .clients)]),
+            mappings: .defaults, journal: journal, gaps: GapIndex(), schemas: SchemaRegistry(journal: journal)
+        )
+        _ = try await fresh.ingest(
+            try fresh.validate([change("GAP_OVERFLOW", ids: ["000000000000000AAA"], sequence: 5), change("UPDATE", ids: [id], sequence: 6)])
+        )
+        let log = try await journal.readAll(after: 2, limit: 10)
+        #expect(log.map(\.type) == ["ClientUpdated", "EntityResyncRequested"])
+        #expect(Set(log.map(\.recordedAt)).count == 1, "one append")
+    }
+
+    @Test func aChangeListingTooManyRecordsOrMalformedBitmapsIsRefused() {
+        let ingestor = self.ingestor
+        let ids = (0..<1_001).map { number in
+            let digits = String(number)
+            return "0010000000" + String(repeating: "0", count: 5 - digits.count) + digits + "AAA"
+        }
+        do {
+            _ = try ingestor.validate([change("UPDATE", ids: ids)])
+            Issue.record("1,001 record ids were accepted")
+        } catch {
+            #expect(error.errors.first?.field == "ChangeEventHeader.recordIds")
+        }
+        var object = change("UPDATE", ids: ["001T1000001nI4jIAE"]).objectValue ?? [:]
+        var header = object["ChangeEventHeader"]?.objectValue ?? [:]
+        header["changedFields"] = ["0xZZ"]
+        object["ChangeEventHeader"] = .object(header)
+        do {
+            _ = try ingestor.validate([.object(object)])
+            Issue.record("a malformed bitmap was accepted")
+        } catch {
+            #expect(error.errors.first?.field == "ChangeEventHeader.changedFields")
+        }
+    }
 }

@@ -128,6 +128,10 @@ extension RecordState {
                 }
             } else if selection.includes(path: member.key, topLevel: member.key, value: member.value) {
                 set(member.key, member.value, time: time)
+            } else if member.value.isNull {
+                for component in selection.namedComponents(ofNulledCompound: member.key) {
+                    set(component, .null, time: time)
+                }
             }
         }
         for name in selection.nulledNames where body.fields[name] == nil {
@@ -175,9 +179,9 @@ struct ChangedFieldSelection {
         let isBitmap = ChangeBody.isBitmapEntry
         let nulled = body.nulledFields.contains(where: isBitmap) ? [] : body.nulledFields
         nulledNames = changedOnly ? nulled : []
-        if !changedOnly || body.changedFields.isEmpty && nulled.isEmpty {
+        if !changedOnly || body.changedFields.isEmpty && body.nulledFields.isEmpty {
             mode = .all
-        } else if body.changedFields.contains(where: isBitmap) {
+        } else if body.changedFields.contains(where: isBitmap) || body.nulledFields.contains(where: isBitmap) {
             mode = .nonNullOnly
         } else {
             let names = Set(body.changedFields).union(nulled)
@@ -187,14 +191,20 @@ struct ChangedFieldSelection {
     }
 
     /// Whether the member at `path` (a top-level field or a compound component under
-    /// `topLevel`) is a change. A compound field sent whole as `null` is a change when any of
-    /// its components is named.
+    /// `topLevel`) is a change.
     func includes(path: String, topLevel: String, value: JSONValue) -> Bool {
         switch mode {
         case .all: true
         case .nonNullOnly: !value.isNull
-        case .named(let names, let parents):
-            names.contains(path) || names.contains(topLevel) || (path == topLevel && value.isNull && parents.contains(path))
+        case .named(let names, _): names.contains(path) || names.contains(topLevel)
         }
+    }
+
+    /// For a compound field sent whole as `null` although only some of its components are named
+    /// as changed: those components, which it clears. Unnamed components are left alone.
+    func namedComponents(ofNulledCompound key: String) -> [String] {
+        guard case .named(let names, let parents) = mode, parents.contains(key), !names.contains(key) else { return [] }
+        let prefix = key + "."
+        return names.filter { $0.hasPrefix(prefix) }.sorted()
     }
 }

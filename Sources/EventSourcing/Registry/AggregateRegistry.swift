@@ -65,6 +65,18 @@ public final class AggregateRegistry<A: Aggregate>: Sendable {
     public func handleAtomically(_ commands: [BatchCommand]) async throws(RegistryError<A.Rejection>)
         -> [Result<CommandReceipt, CommandError<A.Rejection>>]
     {
+        try await handleAtomically(commands, alsoWriting: []).results
+    }
+
+    /// Like ``handleAtomically(_:)``, with `extraWrites` (streams no aggregate hosts, such as
+    /// requests for other services) journaled in the same append, after the records' events.
+    /// When only the extra writes have events, they are still appended.
+    ///
+    /// - Returns: one result per command, and the position of the append's last event (`nil`
+    ///   when nothing was written).
+    public func handleAtomically(_ commands: [BatchCommand], alsoWriting extraWrites: [StreamWrite]) async throws(RegistryError<A.Rejection>)
+        -> (results: [Result<CommandReceipt, CommandError<A.Rejection>>], lastPosition: UInt64?)
+    {
         var slots: [StreamName: [Int]] = [:]
         for (index, item) in commands.enumerated() {
             slots[item.stream, default: []].append(index)
@@ -95,10 +107,12 @@ public final class AggregateRegistry<A: Aggregate>: Sendable {
         let writing = pending.indices.filter { !pending[$0].events.isEmpty }
         var firstPositions: [UInt64?] = Array(repeating: nil, count: streams.count)
         var recordedAt = Timestamp(millisecondsSinceEpoch: 0)
-        if !writing.isEmpty {
-            let request = AppendRequest(writes: writing.map { pending[$0].write(for: streams[$0]) })
+        var lastPosition: UInt64?
+        if !writing.isEmpty || !extraWrites.isEmpty {
+            let request = AppendRequest(writes: writing.map { pending[$0].write(for: streams[$0]) } + extraWrites)
             do {
                 let result = try await journal.append(request)
+                lastPosition = result.lastPosition
                 var next = result.firstPosition
                 for index in writing {
                     firstPositions[index] = next
@@ -136,7 +150,7 @@ public final class AggregateRegistry<A: Aggregate>: Sendable {
                 }
             }
         }
-        return results
+        return (results, lastPosition)
     }
 
     /// The record's current state, version and position (activating it if needed).

@@ -149,6 +149,7 @@ private struct AvroReader {
             throw failure(place, "a record needs a \"fields\" array, found \(describe(object["fields"]))")
         }
         var names: [String] = []
+        var indexByName: [String: Int] = [:]
         for (index, field) in fields.enumerated() {
             guard case .object(let member) = field else {
                 throw failure(place, "field \(index) is \(describe(field)), not an object with a name and a type")
@@ -156,7 +157,7 @@ private struct AvroReader {
             guard case .string(let name)? = member["name"] else {
                 throw failure(place, "field \(index)'s name is \(describe(member["name"])), not a string")
             }
-            if let earlier = names.firstIndex(of: name) {
+            if let earlier = indexByName.updateValue(index, forKey: name) {
                 throw failure(place, "field \(index) is named \(name.prefix(80)), like field \(earlier)")
             }
             guard member["type"] != nil else { throw failure(place, "field \(index) (\(name.prefix(80))) has no \"type\"") }

@@ -28,10 +28,14 @@ public final class SimClient: Sendable {
         return (answer.status, try? JSONSerialization.jsonObject(with: Data(answer.text.utf8), options: [.fragmentsAllowed]))
     }
 
-    /// The highest position any read model reports (`GET /v1/projections`).
+    /// The journal's last position, from `GET /v1/projections` (a read model's position plus
+    /// its lag behind the journal).
     public func journalPosition() async throws -> Int {
         let (_, json) = try await get("/v1/projections")
-        let positions = (json as? [[String: Any]])?.compactMap { ($0["position"] as? NSNumber)?.intValue } ?? []
+        let positions = (json as? [[String: Any]])?.compactMap { entry -> Int? in
+            guard let position = (entry["position"] as? NSNumber)?.intValue, let lag = (entry["lag"] as? NSNumber)?.intValue else { return nil }
+            return position + lag
+        } ?? []
         return positions.max() ?? 0
     }
 
