@@ -57,4 +57,33 @@ struct RecordProjectionTests {
         let filtered = await projection.list(RecordQuery(filters: ["name": "d"], limit: 10))
         #expect(filtered.items.map(\.id) == ["d"])
     }
+
+    @Test func filtersOnAReferenceFieldFollowChangesAndPageInIDOrder() async {
+        let projection = RecordProjection(mapping: .defaultDeal)
+        func deal(_ id: String, account: String, position: UInt64, version: UInt64 = 1, kind: RecordEventKind = .created) -> RecordedEvent {
+            let event = RecordEvent(
+                kind: kind, body: ChangeBody(fields: ["AccountId": .string(account), "Name": .string(id)]),
+                facts: ChangeFacts(source: .cdc, entity: "Opportunity", commitTimestamp: Int64(position))
+            )
+            let stored = SalesforceRecord(type: .deals).encode(event)
+            return RecordedEvent(
+                position: position, stream: StreamName(category: "deals", id: id), version: version, type: stored.type,
+                recordedAt: .now(), metadata: stored.metadata, data: stored.data
+            )
+        }
+        await projection.apply([
+            deal("d3", account: "A", position: 1), deal("d1", account: "A", position: 2), deal("d2", account: "B", position: 3),
+            deal("d4", account: "A", position: 4),
+        ])
+        // d4 moves to another account; the filter must follow.
+        await projection.apply([deal("d4", account: "B", position: 5, version: 2, kind: .updated)])
+
+        let first = await projection.list(RecordQuery(filters: ["clientId": "A"], limit: 1))
+        #expect(first.items.map(\.id) == ["d1"])
+        let rest = await projection.list(RecordQuery(filters: ["clientId": "A"], after: first.next, limit: 10))
+        #expect(rest.items.map(\.id) == ["d3"])
+        let both = await projection.list(RecordQuery(filters: ["clientId": "B", "name": "d4"], limit: 10))
+        #expect(both.items.map(\.id) == ["d4"])
+        #expect(await projection.list(RecordQuery(filters: ["clientId": "nobody"], limit: 10)).items.isEmpty)
+    }
 }

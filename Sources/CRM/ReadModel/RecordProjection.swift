@@ -109,17 +109,26 @@ public actor RecordProjection: Projection {
     public var undecodableEvents: Int { undecodable }
 
     /// A page of records matching `query`, in id order.
+    ///
+    /// A filter on a reference field (`clientId=…`) starts from the reference index, so it costs
+    /// the records that match rather than every record of the type.
     public func list(_ query: RecordQuery) -> RecordPage {
-        mergeNewIDs()
+        let candidates: [String]
+        if let (field, target) = query.filters.first(where: { referenceFields.contains($0.key) }) {
+            candidates = (references[field]?[target] ?? []).sorted()
+        } else {
+            mergeNewIDs()
+            candidates = sortedIDs
+        }
         var start = 0
         if let after = query.after {
-            start = sortedIDs.partitioningIndex { $0 > after }
+            start = candidates.partitioningIndex { $0 > after }
         }
         let limit = max(1, query.limit)
         var items: [RecordView] = []
         var index = start
-        while index < sortedIDs.count {
-            if let view = records[sortedIDs[index]]?.view, matches(view, query) {
+        while index < candidates.count {
+            if let view = records[candidates[index]]?.view, matches(view, query) {
                 if items.count == limit {
                     return RecordPage(items: items, next: items.last?.id)
                 }
