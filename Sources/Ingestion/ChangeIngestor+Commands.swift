@@ -57,7 +57,7 @@ extension ChangeIngestor {
             schema = registered
             learned = false
         } else if event.headerLeadsPayload {
-            schema = EventSchema(payloadFields: event.fields)
+            schema = EventSchema(schemaOrderedFields: event.fields)
             learned = true
         } else {
             let id = event.schemaId.map { "schema \($0) is not registered" } ?? "the event names no schema"
@@ -100,17 +100,5 @@ extension ChangeIngestor {
             guard let found = value(name), found.isNull else { return "\(name) is nulled but is not null" }
         }
         return nil
-    }
-}
-
-extension EventSchema {
-    /// The schema a decoded Pub/Sub payload's key order implies: the header, then the body's
-    /// members in order; a compound field's components are the keys of its object value.
-    init(payloadFields fields: JSONObject) {
-        var nested: [String: [String]] = [:]
-        for member in fields {
-            if case .object(let components) = member.value { nested[member.key] = components.keys }
-        }
-        self.init(fieldOrder: [ChangeEventHeader.jsonKey] + fields.keys, nestedFieldOrder: nested)
     }
 }

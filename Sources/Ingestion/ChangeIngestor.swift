@@ -192,7 +192,7 @@ public final class ChangeIngestor: Sendable {
         let lists = [("changedFields", header.changedFields), ("nulledFields", header.nulledFields), ("diffFields", header.diffFields)]
         for (name, list) in lists {
             let field = "\(ChangeEventHeader.jsonKey).\(name)"
-            if let bad = list.first(where: { ($0.utf8.first.map { $0 >= 0x30 && $0 <= 0x39 } ?? true) && !ChangedFieldList.isBitmapEntry($0) }) {
+            if let bad = list.first(where: { ($0.isEmpty || ChangeBody.isBitmapEntry($0)) && !ChangedFieldList.isBitmapEntry($0) }) {
                 throw ChangeEventError(field: field, message: "\"\(bad.prefix(40))\" is neither a field name nor a bitmap such as \"0x400800\" or \"4-0x01\"")
             }
             if ChangedFieldList.encoding(of: list) == .mixed {

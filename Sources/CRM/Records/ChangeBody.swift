@@ -27,8 +27,8 @@ public struct ChangeBody: Sendable, Hashable {
 extension ChangeBody {
     /// Whether a field-list entry is a Pub/Sub bitmap (`0x…`, `4-0x…`) rather than a field name:
     /// field names start with a letter, bitmaps with a digit. A byte test, since it runs for every
-    /// entry of every change.
-    static func isBitmapEntry(_ entry: String) -> Bool {
+    /// entry of every change. Ingestion validates that such entries are well-formed bitmaps.
+    public static func isBitmapEntry(_ entry: String) -> Bool {
         guard let first = entry.utf8.first else { return false }
         return first >= UInt8(ascii: "0") && first <= UInt8(ascii: "9")
     }

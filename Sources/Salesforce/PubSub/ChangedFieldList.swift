@@ -91,11 +91,7 @@ public enum ChangedFieldList {
         _ entries: [String],
         schemaOrderedFields fields: JSONObject
     ) throws(ChangeEventError) -> [String] {
-        try decodeBitmaps(
-            entries,
-            fieldOrder: [ChangeEventHeader.jsonKey] + fields.keys,
-            nestedFieldOrder: { fields[$0]?.objectValue?.keys }
-        )
+        try EventSchema(schemaOrderedFields: fields).decode(entries)
     }
 
     // MARK: - Bit arithmetic

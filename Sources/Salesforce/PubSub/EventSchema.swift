@@ -40,8 +40,15 @@ public struct EventSchema: Sendable, Hashable {
     /// Nested orders come from object-valued members' keys: a compound that is null gets none.
     public init?(learningFrom payload: JSONObject) {
         guard payload.members.first?.key == ChangeEventHeader.jsonKey else { return nil }
-        let nested = payload.members.dropFirst().compactMap { member in member.value.objectValue.map { (member.key, $0.keys) } }
-        self.init(fieldOrder: payload.keys, nestedFieldOrder: Dictionary(nested) { first, _ in first })
+        self.init(schemaOrderedFields: JSONObject(Array(payload.members.dropFirst())))
+    }
+
+    /// The schema a payload's body implies when its members are in schema order (as in decoded
+    /// Pub/Sub payloads): the header, then the body's members in order (``ChangeEvent/fields``).
+    /// Nested orders come from object-valued members' keys: a compound that is null gets none.
+    public init(schemaOrderedFields fields: JSONObject) {
+        let nested = fields.compactMap { member in member.value.objectValue.map { (member.key, $0.keys) } }
+        self.init(fieldOrder: [ChangeEventHeader.jsonKey] + fields.keys, nestedFieldOrder: Dictionary(nested) { first, _ in first })
     }
 
     /// The form for storage: `{"fields": [...], "nested": {"BillingAddress": [...]}}`, nested
