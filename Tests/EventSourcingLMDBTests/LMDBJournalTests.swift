@@ -1,5 +1,5 @@
 import EventSourcing
-import EventSourcingLMDB
+@testable import EventSourcingLMDB
 import JSON
 import Testing
 
@@ -105,6 +105,54 @@ struct LMDBJournalTests {
             try await readOnly.append(AppendRequest(stream: a, expectedVersion: .any, events: [testEvent("refused")]))
         }
         await readOnly.close()
+    }
+
+    // MARK: - The stream index tail
+
+    /// Stream reads and versions agree with the log whether the stream's entries are still in
+    /// memory, written to LMDB, or split between the two, and after a crash left them unwritten.
+    @Test(arguments: [2, 7, 1_000])
+    func streamReadsSurviveIndexFlushesAndACrashBeforeOne(flushEvery: Int) async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let configuration = LMDBJournalConfiguration(indexFlushEvents: flushEvery)
+        let streams = (0..<5).map { counterStream("s\($0)") }
+
+        func expectStreamsMatchTheLog(_ journal: LMDBJournal) async throws {
+            let log = try await journal.readEverything()
+            for stream in streams {
+                let expected = log.filter { $0.stream == stream }
+                #expect(try await journal.readStream(stream, fromVersion: 1, limit: 1_000) == expected)
+                #expect(try await journal.readStream(stream, fromVersion: 3, limit: 2) == Array(expected.dropFirst(2).prefix(2)))
+                #expect(try await journal.streamVersion(stream) == UInt64(expected.count))
+            }
+        }
+
+        let first = try LMDBJournal(directory: directory.path, configuration: configuration)
+        for round in 0..<6 {
+            for (index, stream) in streams.enumerated() where (round + index) % 3 != 0 {
+                let version = try await first.streamVersion(stream)
+                _ = try await first.append(
+                    AppendRequest(stream: stream, expectedVersion: .exact(version), events: testEvents("r\(round)", count: 1 + index % 2))
+                )
+            }
+            try await expectStreamsMatchTheLog(first)
+        }
+        await first.closeAsAfterCrash()
+
+        let afterCrash = try LMDBJournal(directory: directory.path, configuration: configuration)
+        try await expectStreamsMatchTheLog(afterCrash)
+        let version = try await afterCrash.streamVersion(streams[1])
+        await #expect(throws: JournalError.versionConflict(stream: streams[1], expected: version - 1, actual: version)) {
+            try await afterCrash.append(AppendRequest(stream: streams[1], expectedVersion: .exact(version - 1), events: [testEvent("stale")]))
+        }
+        _ = try await afterCrash.append(AppendRequest(stream: streams[1], expectedVersion: .exact(version), events: [testEvent("next")]))
+        try await expectStreamsMatchTheLog(afterCrash)
+        await afterCrash.close()
+
+        let reopened = try LMDBJournal(directory: directory.path, configuration: configuration)
+        try await expectStreamsMatchTheLog(reopened)
+        await reopened.close()
     }
 
     // MARK: - Checksums

@@ -127,3 +127,31 @@ extension EventRecordCodec {
         return record
     }
 }
+
+extension EventRecordCodec {
+    /// The stream and version of a stored record, read without decoding or checking the rest:
+    /// for rebuilding indexes from the log, where the full decode would cost more than the scan.
+    package static func streamAndVersion(position: UInt64, record: UnsafeRawBufferPointer) throws(JournalError) -> (stream: StreamName, version: UInt64) {
+        guard record.count > headerSize, record[0] == format else {
+            throw .corruptEvent(position: position, reason: "the record is too short or of an unknown format")
+        }
+        let version = UInt64(littleEndian: record.loadUnaligned(fromByteOffset: 5, as: UInt64.self))
+        var offset = headerSize
+        var length: UInt64 = 0
+        var shift: UInt64 = 0
+        while offset < record.count, shift < 63 {
+            let byte = record[offset]
+            offset += 1
+            length |= UInt64(byte & 0x7f) << shift
+            if byte < 0x80 { break }
+            shift += 7
+        }
+        guard length <= UInt64(record.count - offset),
+            let name = String(validating: UnsafeRawBufferPointer(rebasing: record[offset..<offset + Int(length)]), as: UTF8.self),
+            let stream = StreamName(name)
+        else {
+            throw .corruptEvent(position: position, reason: "the record's stream name is malformed")
+        }
+        return (stream, version)
+    }
+}

@@ -5,18 +5,25 @@ import EventSourcing
 /// Each request's expected versions are checked against the stream heads, including versions
 /// written earlier in the same batch, before any of its events are written: a request commits
 /// whole or fails alone with a version conflict.
+///
+/// Only the events are written here. Their stream index entries are collected in `indexed`, for
+/// the writer to add to the in-memory `StreamIndexTail` once the transaction has committed.
 struct BatchWriter {
     let transaction: LMDBTransaction
     let databases: JournalDatabases
+    let tail: StreamIndexTail
     /// The last position written so far.
     private(set) var position: UInt64
     let committedAt: Timestamp
-    /// Stream versions changed by this batch, written to `heads` at the end.
-    private var heads: [StreamName: (key: [UInt8], version: UInt64)] = [:]
+    /// Stream versions changed by this batch.
+    private var heads: [StreamName: UInt64] = [:]
+    /// The stream index entries of the events written, in position order.
+    private(set) var indexed: [StreamIndexTail.Entry] = []
 
-    init(transaction: LMDBTransaction, databases: JournalDatabases, position: UInt64, committedAt: Timestamp) {
+    init(transaction: LMDBTransaction, databases: JournalDatabases, tail: StreamIndexTail, position: UInt64, committedAt: Timestamp) {
         self.transaction = transaction
         self.databases = databases
+        self.tail = tail
         self.position = position
         self.committedAt = committedAt
     }
@@ -40,24 +47,17 @@ struct BatchWriter {
                 position += 1
                 version += 1
                 try writeEvent(body, version: version)
-                var streamKey = write.streamPrefix
-                withUnsafeBytes(of: version.bigEndian) { streamKey.append(contentsOf: $0) }
-                try transaction.put(in: databases.streams, key: streamKey, value: JournalKeys.uint64(position))
+                indexed.append((write.stream, version, position))
             }
-            heads[write.stream] = (write.headKey, version)
+            heads[write.stream] = version
             versions.append(version)
         }
         return .success(AppendResult(firstPosition: first, lastPosition: position, versions: versions, recordedAt: committedAt))
     }
 
-    func writeHeads() throws {
-        for (_, head) in heads {
-            try transaction.put(in: databases.heads, key: head.key, value: JournalKeys.uint64(head.version))
-        }
-    }
-
     private func version(of write: PreparedAppend.Write) throws -> UInt64 {
-        if let head = heads[write.stream] { return head.version }
+        if let head = heads[write.stream] { return head }
+        if let recent = tail.stream(write.stream) { return recent.head }
         let stored = try write.headKey.withUnsafeBytes { key in
             try transaction.withValue(in: databases.heads, forKey: key) { JournalKeys.uint64(from: $0) }
         }

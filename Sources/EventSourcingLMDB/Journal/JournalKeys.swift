@@ -6,7 +6,12 @@ import EventSourcing
 /// - `streams`: stream name (2-byte big-endian length + UTF-8) + version (8 bytes big-endian)
 ///   → position. One stream's events are one contiguous key range.
 /// - `heads`: stream name (UTF-8) → the stream's current version (8 bytes big-endian).
+/// - `meta`: `indexed-through` → the last position whose `streams` and `heads` entries are
+///   written (8 bytes big-endian); newer events are indexed in memory (`StreamIndexTail`).
+///   Missing in journals written before the tail existed, whose index is always complete.
 enum JournalKeys {
+    static let indexedThrough = Array("indexed-through".utf8)
+
     /// The longest stream name a key can hold (LMDB keys are at most 511 bytes).
     static let maxStreamNameLength = 400
 
@@ -54,10 +59,17 @@ struct JournalDatabases: Sendable {
     let events: LMDBDatabase
     let streams: LMDBDatabase
     let heads: LMDBDatabase
+    /// `nil` only when a read-only environment predates it.
+    let meta: LMDBDatabase?
 
     init(environment: LMDBEnvironment) throws {
         events = try environment.openDatabase("events")
         streams = try environment.openDatabase("streams")
         heads = try environment.openDatabase("heads")
+        if environment.configuration.readOnly {
+            meta = try? environment.openDatabase("meta")
+        } else {
+            meta = try environment.openDatabase("meta")
+        }
     }
 }

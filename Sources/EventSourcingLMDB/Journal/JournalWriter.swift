@@ -23,23 +23,35 @@ final class JournalWriter: Sendable {
         var pending: [Pending] = []
         var idle = false
         var closed = false
+        var flushIndexOnClose = true
     }
 
     private let environment: LMDBEnvironment
     private let databases: JournalDatabases
     private let commits: PositionWatch
+    private let tail: StreamIndexTail
     private let maxBatchEvents: Int
+    private let indexFlushEvents: Int
     private let queue = Mutex(Queue())
     private let wakeup = DispatchSemaphore(value: 0)
     /// Whether the thread has ended, and who waits for it to.
     private let termination = Mutex<(ended: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
     private let statistics = Mutex(JournalWriterStatistics())
 
-    init(environment: LMDBEnvironment, databases: JournalDatabases, commits: PositionWatch, maxBatchEvents: Int) {
+    init(
+        environment: LMDBEnvironment,
+        databases: JournalDatabases,
+        commits: PositionWatch,
+        tail: StreamIndexTail,
+        maxBatchEvents: Int,
+        indexFlushEvents: Int
+    ) {
         self.environment = environment
         self.databases = databases
         self.commits = commits
+        self.tail = tail
         self.maxBatchEvents = maxBatchEvents
+        self.indexFlushEvents = indexFlushEvents
     }
 
     /// Starts the writer thread, continuing the log after `lastPosition`.
@@ -76,8 +88,9 @@ final class JournalWriter: Sendable {
         }
     }
 
-    /// Stops taking appends, commits everything already queued, and waits for the thread to end.
-    func stop() async {
+    /// Stops taking appends, commits everything already queued, writes the in-memory stream index
+    /// (unless `flushingIndex` is false, as after a crash), and waits for the thread to end.
+    func stop(flushingIndex: Bool = true) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let ended = termination.withLock { termination in
                 if !termination.ended { termination.waiters.append(continuation) }
@@ -89,11 +102,26 @@ final class JournalWriter: Sendable {
             }
             let wake: Bool = queue.withLock { queue in
                 queue.closed = true
+                queue.flushIndexOnClose = flushingIndex
                 let wake = queue.idle
                 queue.idle = false
                 return wake
             }
             if wake { wakeup.signal() }
+        }
+    }
+
+    /// Writes the in-memory stream index to LMDB, so the next start-up has no tail to rebuild.
+    /// A failure is left for that start-up to repair: the events themselves are committed.
+    private func flushIndex(through position: UInt64) {
+        guard tail.eventCount > 0 else { return }
+        do {
+            try environment.withWriteTransaction { transaction in
+                try StreamIndexFlush.write(tail.allStreams(adding: []), through: position, in: transaction, databases: databases)
+            }
+            tail.clear(indexedThrough: position)
+        } catch {
+            statistics.withLock { $0.failedCommits += 1 }
         }
     }
 
@@ -122,6 +150,7 @@ final class JournalWriter: Sendable {
             }
             commit(batch, lastPosition: &lastPosition)
         }
+        if queue.withLock({ $0.flushIndexOnClose }) { flushIndex(through: lastPosition) }
         let waiters = termination.withLock { termination in
             termination.ended = true
             return termination.waiters
@@ -151,18 +180,31 @@ final class JournalWriter: Sendable {
         let startPosition = lastPosition
         var results: [Result<AppendResult, JournalError>] = []
         var endPosition = startPosition
+        var indexed: [StreamIndexTail.Entry] = []
+        var flushed = false
         do {
             try environment.withWriteTransaction { transaction in
                 // This body may run again after the map grows: it starts from scratch each time.
                 var writer = BatchWriter(
                     transaction: transaction,
                     databases: databases,
+                    tail: tail,
                     position: startPosition,
                     committedAt: committedAt
                 )
                 results = try batch.map { try writer.write($0.append) }
-                try writer.writeHeads()
                 endPosition = writer.position
+                indexed = writer.indexed
+                // A full tail rides along in this commit: one fsync for both.
+                flushed = tail.eventCount + indexed.count >= indexFlushEvents
+                if flushed {
+                    try StreamIndexFlush.write(
+                        tail.allStreams(adding: indexed),
+                        through: endPosition,
+                        in: transaction,
+                        databases: databases
+                    )
+                }
             }
         } catch {
             let failure = JournalError.storage("\(error)")
@@ -171,6 +213,11 @@ final class JournalWriter: Sendable {
             return
         }
         lastPosition = endPosition
+        if flushed {
+            tail.clear(indexedThrough: endPosition)
+        } else {
+            tail.add(indexed)
+        }
         let elapsed = ContinuousClock.now - started
         statistics.withLock { statistics in
             statistics.commits += 1

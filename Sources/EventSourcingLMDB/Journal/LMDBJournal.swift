@@ -12,6 +12,7 @@ public final class LMDBJournal: Journal {
     let databases: JournalDatabases
     private let writer: JournalWriter
     private let commits: PositionWatch
+    private let tail: StreamIndexTail
 
     /// Opens (or creates) the journal in `directory` and starts its writer thread. Call `close()`
     /// to stop it.
@@ -20,11 +21,17 @@ public final class LMDBJournal: Journal {
         databases = try JournalDatabases(environment: environment)
         let last = try Self.readLastPosition(environment: environment, events: databases.events)
         commits = PositionWatch(position: last)
+        if !configuration.lmdb.readOnly {
+            try Self.stampIndexFormat(environment: environment, databases: databases, lastPosition: last)
+        }
+        tail = try Self.rebuildTail(environment: environment, databases: databases, lastPosition: last)
         writer = JournalWriter(
             environment: environment,
             databases: databases,
             commits: commits,
-            maxBatchEvents: configuration.maxBatchEvents
+            tail: tail,
+            maxBatchEvents: configuration.maxBatchEvents,
+            indexFlushEvents: configuration.indexFlushEvents
         )
         if configuration.lmdb.readOnly {
             writer.finishWithoutStarting()
@@ -36,6 +43,13 @@ public final class LMDBJournal: Journal {
     /// Stops taking appends, commits what is queued, and closes the environment.
     public func close() async {
         await writer.stop()
+        environment.close()
+    }
+
+    /// Closes like ``close()`` but leaves the in-memory stream index unwritten, as a crash would:
+    /// the next open rebuilds it from the events. For tests of that recovery.
+    func closeAsAfterCrash() async {
+        await writer.stop(flushingIndex: false)
         environment.close()
     }
 
@@ -55,18 +69,31 @@ public final class LMDBJournal: Journal {
     public func readStream(_ stream: StreamName, fromVersion: UInt64, limit: Int) async throws(JournalError) -> [RecordedEvent] {
         guard limit > 0 else { return [] }
         let prefix = JournalKeys.streamPrefix(stream)
+        let fromVersion = max(fromVersion, 1)
+        // The tail first: LMDB, read afterwards, holds at least every version below the tail's.
+        let recent = tail.stream(stream)
+        let indexedBelow = recent?.firstVersion ?? .max
         return try read { transaction in
             var positions: [UInt64] = []
-            try transaction.withCursor(in: databases.streams) { cursor in
-                var entry = try cursor.seek(atLeast: JournalKeys.stream(stream, version: max(fromVersion, 1)))
-                while let (key, value) = entry, positions.count < limit,
-                    key.count == prefix.count + 8, key.starts(with: prefix)
-                {
-                    guard let position = JournalKeys.uint64(from: value) else {
-                        throw JournalError.storage("the stream index entry for \(stream) is malformed")
+            if fromVersion < indexedBelow {
+                try transaction.withCursor(in: databases.streams) { cursor in
+                    var entry = try cursor.seek(atLeast: JournalKeys.stream(stream, version: fromVersion))
+                    while let (key, value) = entry, positions.count < limit,
+                        key.count == prefix.count + 8, key.starts(with: prefix),
+                        fromVersion + UInt64(positions.count) < indexedBelow
+                    {
+                        guard let position = JournalKeys.uint64(from: value) else {
+                            throw JournalError.storage("the stream index entry for \(stream) is malformed")
+                        }
+                        positions.append(position)
+                        entry = try cursor.next()
                     }
-                    positions.append(position)
-                    entry = try cursor.next()
+                }
+            }
+            if let recent, positions.count < limit {
+                let start = Int(max(fromVersion, recent.firstVersion) - recent.firstVersion)
+                if start < recent.positions.count {
+                    positions += recent.positions[start..<min(recent.positions.count, start + limit - positions.count)]
                 }
             }
             return try positions.map { position in
@@ -105,7 +132,8 @@ public final class LMDBJournal: Journal {
     }
 
     public func streamVersion(_ stream: StreamName) async throws(JournalError) -> UInt64 {
-        try read { transaction in
+        if let recent = tail.stream(stream) { return recent.head }
+        return try read { transaction in
             let stored = try JournalKeys.head(stream).withUnsafeBytes { key in
                 try transaction.withValue(in: databases.heads, forKey: key) { JournalKeys.uint64(from: $0) }
             }
@@ -129,6 +157,46 @@ public final class LMDBJournal: Journal {
         }
     }
 
+    /// The in-memory stream index of the events committed after the last index flush, rebuilt
+    /// from the events themselves (after a crash; a clean close flushes, leaving nothing to scan).
+    private static func rebuildTail(environment: LMDBEnvironment, databases: JournalDatabases, lastPosition: UInt64) throws -> StreamIndexTail {
+        try environment.withReadTransaction { transaction in
+            let stored = try databases.meta.flatMap { meta in
+                try transaction.bytes(in: meta, forKey: JournalKeys.indexedThrough)
+            }
+            // Journals from before the tail indexed every commit: complete through the end. Open
+            // stamps the key (see `stampIndexFormat`), so only those lack it.
+            let indexedThrough = min(stored.flatMap { bytes in bytes.withUnsafeBytes { JournalKeys.uint64(from: $0) } } ?? lastPosition, lastPosition)
+            let tail = StreamIndexTail(indexedThrough: indexedThrough)
+            guard indexedThrough < lastPosition else { return tail }
+            var entries: [StreamIndexTail.Entry] = []
+            try transaction.withCursor(in: databases.events) { cursor in
+                var entry = try cursor.seek(atLeast: JournalKeys.event(indexedThrough + 1))
+                while let (key, value) = entry {
+                    guard let position = JournalKeys.position(fromEventKey: key) else {
+                        throw JournalError.storage("an events key is not 8 bytes long")
+                    }
+                    let (stream, version) = try EventRecordCodec.streamAndVersion(position: position, record: value)
+                    entries.append((stream, version, position))
+                    entry = try cursor.next()
+                }
+            }
+            tail.add(entries)
+            return tail
+        }
+    }
+
+    /// Records, in a journal that has no `indexed-through` key yet (a new one, or one from
+    /// before the tail, whose index is complete), that the index is complete through the end.
+    private static func stampIndexFormat(environment: LMDBEnvironment, databases: JournalDatabases, lastPosition: UInt64) throws {
+        guard let meta = databases.meta else { return }
+        try environment.withWriteTransaction { transaction in
+            if try transaction.bytes(in: meta, forKey: JournalKeys.indexedThrough) == nil {
+                try transaction.put(in: meta, key: JournalKeys.indexedThrough, value: JournalKeys.uint64(lastPosition))
+            }
+        }
+    }
+
     private static func readLastPosition(environment: LMDBEnvironment, events: LMDBDatabase) throws -> UInt64 {
         try environment.withReadTransaction { transaction in
             try transaction.withCursor(in: events) { cursor in
@@ -145,10 +213,15 @@ public struct LMDBJournalConfiguration: Sendable, Hashable {
     public var lmdb: LMDBConfiguration
     /// The most events one group commit writes; more wait for the next commit.
     public var maxBatchEvents: Int
+    /// How many events' stream index entries are kept in memory before they are written to
+    /// LMDB in one commit. Larger values write fewer index pages per event but make that commit
+    /// longer, and a restart after a crash scans up to this many events.
+    public var indexFlushEvents: Int
 
     /// Settings with defaults suited to CDC ingestion.
-    public init(lmdb: LMDBConfiguration = .init(), maxBatchEvents: Int = 4096) {
+    public init(lmdb: LMDBConfiguration = .init(), maxBatchEvents: Int = 4096, indexFlushEvents: Int = 65_536) {
         self.lmdb = lmdb
         self.maxBatchEvents = maxBatchEvents
+        self.indexFlushEvents = indexFlushEvents
     }
 }

@@ -22,7 +22,11 @@ public struct LMDBJournalService: Service {
         await journal.close()
         logger.info(
             "journal closed",
-            metadata: ["commits": "\(statistics.commits)", "events": "\(statistics.events)"]
+            metadata: [
+                "commits": "\(statistics.commits)",
+                "events": "\(statistics.events)",
+                "commitSeconds": "\(statistics.totalCommitTime)",
+            ]
         )
     }
 }

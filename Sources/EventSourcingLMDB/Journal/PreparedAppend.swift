@@ -5,7 +5,6 @@ struct PreparedAppend: Sendable {
     struct Write: Sendable {
         let stream: StreamName
         let headKey: [UInt8]
-        let streamPrefix: [UInt8]
         let expectedVersion: ExpectedVersion
         let bodies: [EventRecordCodec.EncodedBody]
     }
@@ -18,7 +17,6 @@ struct PreparedAppend: Sendable {
             Write(
                 stream: write.stream,
                 headKey: JournalKeys.head(write.stream),
-                streamPrefix: JournalKeys.streamPrefix(write.stream),
                 expectedVersion: write.expectedVersion,
                 bodies: write.events.map { EventRecordCodec.encodeBody(stream: write.stream, event: $0) }
             )

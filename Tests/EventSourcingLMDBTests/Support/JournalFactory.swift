@@ -6,11 +6,14 @@ import Testing
 enum JournalFactory: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case inMemory
     case lmdb
+    /// LMDB writing its stream index every few events, so reads cross index flushes.
+    case lmdbFrequentIndexFlush
 
     var testDescription: String {
         switch self {
         case .inMemory: "InMemoryJournal"
         case .lmdb: "LMDBJournal"
+        case .lmdbFrequentIndexFlush: "LMDBJournal (index flushed every 3 events)"
         }
     }
 
@@ -21,6 +24,8 @@ enum JournalFactory: String, CaseIterable, Sendable, CustomTestStringConvertible
             try await body(InMemoryJournal())
         case .lmdb:
             try await withLMDBJournal { journal, _ in try await body(journal) }
+        case .lmdbFrequentIndexFlush:
+            try await withLMDBJournal(configuration: .init(indexFlushEvents: 3)) { journal, _ in try await body(journal) }
         }
     }
 }
