@@ -129,29 +129,74 @@ extension EventRecordCodec {
 }
 
 extension EventRecordCodec {
-    /// The stream and version of a stored record, read without decoding or checking the rest:
-    /// for rebuilding indexes from the log, where the full decode would cost more than the scan.
+    /// The facts of a stored record that operations tools need, read without decoding the
+    /// metadata and data.
+    package struct Header: Sendable, Hashable {
+        package var stream: StreamName
+        package var version: UInt64
+        package var type: String
+        package var recordedAt: Timestamp
+    }
+
+    /// The stream and version of a stored record, read without checking the checksum or decoding
+    /// the rest: for rebuilding indexes from the log, where more would cost more than the scan.
     package static func streamAndVersion(position: UInt64, record: UnsafeRawBufferPointer) throws(JournalError) -> (stream: StreamName, version: UInt64) {
+        let (header, _) = try readHeader(position: position, record: record, withType: false)
+        return (header.stream, header.version)
+    }
+
+    /// The record's header facts, after checking its checksum: for `verify` and `stats`, which
+    /// must read every record but need not decode the event.
+    package static func verifiedHeader(position: UInt64, record: UnsafeRawBufferPointer) throws(JournalError) -> Header {
+        let (header, _) = try readHeader(position: position, record: record, withType: true)
+        let stored = UInt32(littleEndian: record.loadUnaligned(fromByteOffset: 1, as: UInt32.self))
+        let computed = trailerChecksum(
+            bodyChecksum: CRC32C.checksum(UnsafeRawBufferPointer(rebasing: record[headerSize...])),
+            position: position,
+            fixedFields: UnsafeRawBufferPointer(rebasing: record[5..<headerSize])
+        )
+        guard stored == computed else {
+            throw .corruptEvent(position: position, reason: "checksum mismatch (stored \(stored), computed \(computed))")
+        }
+        return header
+    }
+
+    private static func readHeader(position: UInt64, record: UnsafeRawBufferPointer, withType: Bool) throws(JournalError) -> (Header, Int) {
         guard record.count > headerSize, record[0] == format else {
             throw .corruptEvent(position: position, reason: "the record is too short or of an unknown format")
         }
         let version = UInt64(littleEndian: record.loadUnaligned(fromByteOffset: 5, as: UInt64.self))
+        let recordedAt = Int64(littleEndian: record.loadUnaligned(fromByteOffset: 13, as: Int64.self))
         var offset = headerSize
+        guard let name = readString(record, at: &offset), let stream = StreamName(name) else {
+            throw .corruptEvent(position: position, reason: "the record's stream name is malformed")
+        }
+        var type = ""
+        if withType {
+            guard let text = readString(record, at: &offset) else {
+                throw .corruptEvent(position: position, reason: "the record's event type is malformed")
+            }
+            type = text
+        }
+        let header = Header(stream: stream, version: version, type: type, recordedAt: Timestamp(millisecondsSinceEpoch: recordedAt))
+        return (header, offset)
+    }
+
+    /// A varuint-length-prefixed UTF-8 string at `offset`, which moves past it.
+    private static func readString(_ record: UnsafeRawBufferPointer, at offset: inout Int) -> String? {
         var length: UInt64 = 0
         var shift: UInt64 = 0
-        while offset < record.count, shift < 63 {
+        while true {
+            guard offset < record.count, shift < 63 else { return nil }
             let byte = record[offset]
             offset += 1
             length |= UInt64(byte & 0x7f) << shift
             if byte < 0x80 { break }
             shift += 7
         }
-        guard length <= UInt64(record.count - offset),
-            let name = String(validating: UnsafeRawBufferPointer(rebasing: record[offset..<offset + Int(length)]), as: UTF8.self),
-            let stream = StreamName(name)
-        else {
-            throw .corruptEvent(position: position, reason: "the record's stream name is malformed")
-        }
-        return (stream, version)
+        guard length <= UInt64(record.count - offset) else { return nil }
+        let end = offset + Int(length)
+        defer { offset = end }
+        return String(validating: UnsafeRawBufferPointer(rebasing: record[offset..<end]), as: UTF8.self)
     }
 }

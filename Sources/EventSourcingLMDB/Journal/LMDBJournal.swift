@@ -13,11 +13,14 @@ public final class LMDBJournal: Journal {
     private let writer: JournalWriter
     private let commits: PositionWatch
     private let tail: StreamIndexTail
+    /// Held by a writable journal: one writing process per directory.
+    private let writerLock: WriterLock?
 
     /// Opens (or creates) the journal in `directory` and starts its writer thread. Call `close()`
     /// to stop it.
     public init(directory: String, configuration: LMDBJournalConfiguration = .init()) throws {
         environment = try LMDBEnvironment(path: directory, configuration: configuration.lmdb)
+        writerLock = configuration.lmdb.readOnly ? nil : try WriterLock(directory: directory)
         databases = try JournalDatabases(environment: environment)
         let last = try Self.readLastPosition(environment: environment, events: databases.events)
         commits = PositionWatch(position: last)
@@ -44,6 +47,7 @@ public final class LMDBJournal: Journal {
     public func close() async {
         await writer.stop()
         environment.close()
+        writerLock?.release()
     }
 
     /// Closes like ``close()`` but leaves the in-memory stream index unwritten, as a crash would:
@@ -51,6 +55,7 @@ public final class LMDBJournal: Journal {
     func closeAsAfterCrash() async {
         await writer.stop(flushingIndex: false)
         environment.close()
+        writerLock?.release()
     }
 
     /// Group-commit counters (commits, events, failed commits, time spent committing).

@@ -80,6 +80,11 @@ public struct LMDBTransaction {
         return true
     }
 
+    /// Deletes every entry of `database` (`mdb_drop` without deleting the database itself).
+    public func empty(_ database: LMDBDatabase) throws {
+        try check(mdb_drop(handle, database.dbi, 0), "mdb_drop \(database.name)")
+    }
+
     /// The number of entries in `database`.
     public func count(in database: LMDBDatabase) throws -> Int {
         var stat = MDB_stat()

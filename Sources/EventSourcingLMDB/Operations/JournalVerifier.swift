@@ -1,0 +1,190 @@
+import EventSourcing
+
+/// One fault `verify` found, with where it is.
+public struct JournalFault: Sendable, Hashable, CustomStringConvertible {
+    /// The position of the event concerned, when the fault is about one.
+    public var position: UInt64?
+    /// The stream concerned, when known.
+    public var stream: StreamName?
+    /// What is wrong.
+    public var message: String
+
+    public var description: String {
+        var parts: [String] = []
+        if let position { parts.append("position \(position)") }
+        if let stream { parts.append("stream \(stream)") }
+        parts.append(message)
+        return parts.joined(separator: ": ")
+    }
+}
+
+/// What `verify` checked and found.
+public struct JournalVerification: Sendable {
+    /// Events read.
+    public var events: UInt64 = 0
+    /// Distinct streams seen.
+    public var streams = 0
+    /// The last position in the log.
+    public var lastPosition: UInt64 = 0
+    /// The position the on-disk stream index is complete through.
+    public var indexedThrough: UInt64 = 0
+    /// The first faults found (at most `JournalVerifier.maxReportedFaults`).
+    public var faults: [JournalFault] = []
+    /// Every fault found, reported or not.
+    public var faultCount = 0
+
+    /// Whether nothing is wrong.
+    public var isClean: Bool { faultCount == 0 }
+
+    mutating func report(_ fault: JournalFault) {
+        faultCount += 1
+        if faults.count < JournalVerifier.maxReportedFaults { faults.append(fault) }
+    }
+}
+
+/// Checks a journal directory end to end, in one read transaction (a consistent snapshot, safe
+/// beside a running server):
+/// - every record's checksum, format and stream name;
+/// - positions 1, 2, 3, … without a gap;
+/// - every stream's versions 1, 2, 3, … without a gap;
+/// - the stream index: every event up to `indexed-through` has its `streams` entry pointing at
+///   it and no entry points elsewhere, and every stream's `heads` entry is its last indexed
+///   version.
+public enum JournalVerifier {
+    /// The most faults listed in a report (all are counted).
+    public static let maxReportedFaults = 100
+
+    /// Verifies the journal in `directory`; `progress` is told (events read, events in total)
+    /// every few thousand events.
+    public static func verify(
+        directory: String,
+        progress: (UInt64, UInt64) -> Void = { _, _ in }
+    ) throws -> JournalVerification {
+        let environment = try LMDBEnvironment(path: directory, configuration: LMDBConfiguration(readOnly: true))
+        defer { environment.close() }
+        let databases = try JournalDatabases(environment: environment)
+        return try environment.withReadTransaction { transaction in
+            var report = JournalVerification()
+            let total = UInt64(try transaction.count(in: databases.events))
+            report.indexedThrough = try indexedThrough(transaction, databases) ?? .max
+            // Per stream: the last version seen, and the last version at or below indexed-through.
+            var versions: [StreamName: (last: UInt64, indexed: UInt64)] = [:]
+            var indexedEvents = 0
+            var expectedPosition: UInt64 = 1
+            func inspect(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) throws {
+                guard let position = JournalKeys.position(fromEventKey: key) else {
+                    report.report(JournalFault(message: "an events key is \(key.count) bytes long, not 8"))
+                    return
+                }
+                if position != expectedPosition {
+                    let missing = position > expectedPosition
+                        ? "positions \(expectedPosition)…\(position - 1) are missing"
+                        : "out of order after position \(expectedPosition - 1)"
+                    report.report(JournalFault(position: position, message: "position gap: \(missing)"))
+                }
+                expectedPosition = position + 1
+                report.events += 1
+                report.lastPosition = position
+                if report.events % 4096 == 0 { progress(report.events, total) }
+                let header: EventRecordCodec.Header
+                do {
+                    header = try EventRecordCodec.verifiedHeader(position: position, record: value)
+                } catch {
+                    let stream = try? EventRecordCodec.streamAndVersion(position: position, record: value).stream
+                    report.report(JournalFault(position: position, stream: stream, message: "\(error)"))
+                    return
+                }
+                let previous = versions[header.stream] ?? (0, 0)
+                if header.version != previous.last + 1 {
+                    report.report(
+                        JournalFault(position: position, stream: header.stream, message: "version \(header.version) follows version \(previous.last)")
+                    )
+                }
+                var indexed = previous.indexed
+                if position <= report.indexedThrough {
+                    indexedEvents += 1
+                    indexed = header.version
+                    try checkIndexEntry(transaction, databases, header, position: position, into: &report)
+                }
+                versions[header.stream] = (header.version, indexed)
+            }
+            try transaction.withCursor(in: databases.events) { cursor in
+                var entry = try cursor.first()
+                while let (key, value) = entry {
+                    try inspect(key: key, value: value)
+                    entry = try cursor.next()
+                }
+            }
+            progress(report.events, total)
+            report.streams = versions.count
+            if report.indexedThrough == .max { report.indexedThrough = report.lastPosition }
+            try checkIndexCounts(transaction, databases, indexedEvents: indexedEvents, versions: versions, into: &report)
+            return report
+        }
+    }
+
+    static func indexedThrough(_ transaction: LMDBTransaction, _ databases: JournalDatabases) throws -> UInt64? {
+        guard let meta = databases.meta, let bytes = try transaction.bytes(in: meta, forKey: JournalKeys.indexedThrough) else {
+            return nil
+        }
+        return bytes.withUnsafeBytes { JournalKeys.uint64(from: $0) }
+    }
+
+    private static func checkIndexEntry(
+        _ transaction: LMDBTransaction,
+        _ databases: JournalDatabases,
+        _ header: EventRecordCodec.Header,
+        position: UInt64,
+        into report: inout JournalVerification
+    ) throws {
+        let indexed = try transaction.bytes(in: databases.streams, forKey: JournalKeys.stream(header.stream, version: header.version))
+        guard let indexed else {
+            report.report(JournalFault(position: position, stream: header.stream, message: "version \(header.version) has no stream index entry"))
+            return
+        }
+        let target = indexed.withUnsafeBytes { JournalKeys.uint64(from: $0) }
+        if target != position {
+            report.report(
+                JournalFault(
+                    position: position,
+                    stream: header.stream,
+                    message: "the stream index files version \(header.version) under position \(target.map(String.init) ?? "?")"
+                )
+            )
+        }
+    }
+
+    /// Entries beyond those the events account for, and heads that disagree with the events.
+    private static func checkIndexCounts(
+        _ transaction: LMDBTransaction,
+        _ databases: JournalDatabases,
+        indexedEvents: Int,
+        versions: [StreamName: (last: UInt64, indexed: UInt64)],
+        into report: inout JournalVerification
+    ) throws {
+        let entries = try transaction.count(in: databases.streams)
+        if entries != indexedEvents {
+            report.report(
+                JournalFault(message: "the stream index has \(entries) entries for \(indexedEvents) indexed events")
+            )
+        }
+        var indexedStreams = 0
+        for (stream, version) in versions where version.indexed > 0 {
+            indexedStreams += 1
+            let head = try transaction.bytes(in: databases.heads, forKey: JournalKeys.head(stream))
+                .flatMap { bytes in bytes.withUnsafeBytes { JournalKeys.uint64(from: $0) } }
+            if head != version.indexed {
+                report.report(
+                    JournalFault(
+                        stream: stream,
+                        message: "the stream head says version \(head.map(String.init) ?? "none"), the indexed events end at \(version.indexed)"
+                    )
+                )
+            }
+        }
+        let heads = try transaction.count(in: databases.heads)
+        if heads != indexedStreams {
+            report.report(JournalFault(message: "there are \(heads) stream heads for \(indexedStreams) indexed streams"))
+        }
+    }
+}

@@ -1,0 +1,141 @@
+import EventSourcing
+@testable import EventSourcingLMDB
+import Testing
+
+/// The operations on a journal directory: verify, index rebuild, backup, and the writer lock.
+@Suite("Journal operations", .timeLimit(.minutes(2)))
+struct JournalOperationsTests {
+    let a = counterStream("a")
+    let b = counterStream("b")
+
+    /// A closed journal with a: versions 1–3 at positions 1–3, b: version 1 at position 4,
+    /// a: version 4 at position 5.
+    func writeJournal(_ directory: TemporaryDirectory, crash: Bool = false) async throws {
+        let journal = try LMDBJournal(directory: directory.path)
+        _ = try await journal.append(AppendRequest(stream: a, expectedVersion: .exact(0), events: testEvents("a", count: 3)))
+        _ = try await journal.append(AppendRequest(stream: b, expectedVersion: .exact(0), events: testEvents("b", count: 1)))
+        _ = try await journal.append(AppendRequest(stream: a, expectedVersion: .exact(3), events: testEvents("a2", count: 1)))
+        if crash { await journal.closeAsAfterCrash() } else { await journal.close() }
+    }
+
+    /// Changes the raw databases of a closed journal.
+    func tamper(_ directory: TemporaryDirectory, _ body: (LMDBTransaction, JournalDatabases) throws -> Void) throws {
+        let environment = try LMDBEnvironment(path: directory.path)
+        defer { environment.close() }
+        let databases = try JournalDatabases(environment: environment)
+        try environment.withWriteTransaction { try body($0, databases) }
+    }
+
+    @Test(arguments: [false, true])
+    func aHealthyJournalVerifiesCleanWhetherItsIndexWasWrittenOrNot(crash: Bool) async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try await writeJournal(directory, crash: crash)
+        var progress: [UInt64] = []
+        let report = try JournalVerifier.verify(directory: directory.path) { done, _ in progress.append(done) }
+        #expect(report.isClean, "\(report.faults)")
+        #expect(report.events == 5)
+        #expect(report.streams == 2)
+        #expect(report.lastPosition == 5)
+        #expect(report.indexedThrough == (crash ? 0 : 5))
+        #expect(progress.last == 5)
+    }
+
+    @Test func verifyNamesADamagedRecordByPositionAndStream() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try await writeJournal(directory)
+        try tamper(directory) { transaction, databases in
+            var record = try #require(try transaction.bytes(in: databases.events, forKey: JournalKeys.event(4)))
+            record[record.count - 2] ^= 0x40
+            try transaction.put(in: databases.events, key: JournalKeys.event(4), value: record)
+        }
+        let report = try JournalVerifier.verify(directory: directory.path)
+        #expect(!report.isClean)
+        let fault = try #require(report.faults.first)
+        #expect(fault.position == 4)
+        #expect(fault.stream == b)
+        #expect(fault.message.contains("checksum"))
+    }
+
+    @Test func verifyFindsAPositionGapAndTheVersionGapItLeaves() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try await writeJournal(directory)
+        try tamper(directory) { transaction, databases in
+            try transaction.delete(in: databases.events, key: JournalKeys.event(3))
+        }
+        let report = try JournalVerifier.verify(directory: directory.path)
+        let descriptions = report.faults.map(\.description)
+        #expect(descriptions.contains("position 4: position gap: positions 3…3 are missing"))
+        #expect(descriptions.contains("position 5: stream counters/a: version 4 follows version 2"))
+        // The index still points at the missing event.
+        #expect(descriptions.contains { $0.contains("the stream index has 5 entries for 4 indexed events") })
+    }
+
+    @Test func verifyFindsIndexEntriesAndHeadsThatDisagreeWithTheLog_andRestoreRepairsThem() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try await writeJournal(directory)
+        try tamper(directory) { transaction, databases in
+            try transaction.delete(in: databases.streams, key: JournalKeys.stream(a, version: 2))
+            try transaction.put(in: databases.heads, key: JournalKeys.head(b), value: JournalKeys.uint64(7))
+        }
+        let report = try JournalVerifier.verify(directory: directory.path)
+        let descriptions = report.faults.map(\.description)
+        #expect(descriptions.contains("position 2: stream counters/a: version 2 has no stream index entry"))
+        #expect(descriptions.contains("stream counters/b: the stream head says version 7, the indexed events end at 1"))
+
+        let rebuilt = try JournalIndexRebuild.rebuild(directory: directory.path)
+        #expect(rebuilt.events == 5)
+        #expect(rebuilt.streams == 2)
+        let repaired = try JournalVerifier.verify(directory: directory.path)
+        #expect(repaired.isClean, "\(repaired.faults)")
+        let journal = try LMDBJournal(directory: directory.path)
+        #expect(try await journal.readStream(a, fromVersion: 1, limit: 10).map(\.position) == [1, 2, 3, 5])
+        #expect(try await journal.streamVersion(b) == 1)
+        await journal.close()
+    }
+
+    @Test func aBackupTakenWhileTheJournalIsWrittenIsACleanCopyOfOneCommit() async throws {
+        let directory = try TemporaryDirectory()
+        let target = try TemporaryDirectory()
+        defer {
+            directory.remove()
+            target.remove()
+        }
+        let journal = try LMDBJournal(directory: directory.path)
+        let writer = Task {
+            for round in 0..<200 {
+                _ = try await journal.append(AppendRequest(stream: counterStream("w\(round % 7)"), expectedVersion: .any, events: [testEvent("w")]))
+            }
+        }
+        let backupTarget = target.path + "/copy"
+        let report = try JournalBackup.copy(directory: directory.path, to: backupTarget)
+        try await writer.value
+        let original = try await journal.readEverything()
+        await journal.close()
+
+        #expect(report.isClean, "\(report.faults)")
+        let copy = try LMDBJournal(directory: backupTarget)
+        let copied = try await copy.readEverything()
+        await copy.close()
+        #expect(copied == Array(original.prefix(copied.count)))
+        #expect(throws: LMDBError.self) { try JournalBackup.copy(directory: directory.path, to: backupTarget) }
+    }
+
+    @Test func aSecondWriterOnOneDirectoryIsRefusedAndReadersAreNot() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let journal = try LMDBJournal(directory: directory.path)
+        let refusal = #expect(throws: LMDBError.self) { try LMDBJournal(directory: directory.path) }
+        #expect(refusal?.description.contains("another Tributary process") == true)
+        #expect(throws: LMDBError.self) { try JournalIndexRebuild.rebuild(directory: directory.path) }
+        let reader = try LMDBJournal(directory: directory.path, configuration: .init(lmdb: .init(readOnly: true)))
+        await reader.close()
+        await journal.close()
+        // Closing releases the lock.
+        let again = try LMDBJournal(directory: directory.path)
+        await again.close()
+    }
+}
