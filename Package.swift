@@ -143,6 +143,11 @@ let package = Package(
             dependencies: ["EventSourcingLMDB", "EventSourcing", "JSON", "CLMDB"],
             swiftSettings: swiftSettings
         ),
+        .testTarget(
+            name: "CLITests",
+            dependencies: ["EventSourcingLMDB", "EventSourcing", "JSON", "Salesforce"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "CRMTests", dependencies: ["CRM", "EventSourcing", "JSON"], swiftSettings: swiftSettings),
         .testTarget(
             name: "IngestionTests",

@@ -54,6 +54,8 @@ struct Import: AsyncParsableCommand {
             try await importer.flush()
         } catch {
             progress.finish()
+            // The lines before the bad one are good: append what is still queued of them.
+            try? await importer.flush()
             let kept = importer.imported
             await journal.close()
             throw StartupError(message: "import stopped: \(error); \(grouped(kept)) events imported before it are kept")
