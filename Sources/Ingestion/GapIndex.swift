@@ -9,7 +9,7 @@ import JSON
 /// diff or a nulled-field list could not be applied, an `EntityResyncRequested` event), so this
 /// index is a projection and survives restarts. A re-read (`source: gap-fill`) clears a record's
 /// mark.
-public actor GapIndex: Projection {
+public actor GapIndex: SnapshottableProjection {
     /// A record waiting for a re-read.
     public struct RecordGap: Sendable, Hashable {
         /// The record's stream.
@@ -37,11 +37,13 @@ public actor GapIndex: Projection {
 
     private var records: [StreamName: RecordGap] = [:]
     private var entities: [String: EntityResync] = [:]
+    private var statePosition: UInt64 = 0
 
     /// An empty index.
     public init() {}
 
     public func apply(_ events: [RecordedEvent]) {
+        if let last = events.last { statePosition = max(statePosition, last.position) }
         for event in events {
             if event.stream.category == EntityResyncRequest.category {
                 guard event.type == EntityResyncRequest.eventType, let request = EntityResyncRequest(event) else { continue }
@@ -76,6 +78,56 @@ public actor GapIndex: Projection {
     /// Entities waiting for a re-sync, by name.
     public var pendingResyncs: [EntityResync] {
         entities.values.sorted { $0.entity < $1.entity }
+    }
+
+    // MARK: - Snapshots
+
+    public nonisolated var snapshotStamp: String { "gaps/1" }
+
+    /// `varuint count`, per record gap `string stream, string entity, varint commitTimestamp,
+    /// string reason`; `varuint count`, per entity `string entity, string reason, u8 hasTime,
+    /// [varint commitTimestamp]`.
+    public func snapshot() -> (position: UInt64, bytes: [UInt8]) {
+        var writer = ByteWriter(capacity: 64 * (records.count + entities.count) + 16)
+        writer.writeVarUInt(UInt64(records.count))
+        for gap in records.values {
+            writer.writeString(gap.stream.description)
+            writer.writeString(gap.entity)
+            writer.writeVarInt(gap.commitTimestamp)
+            writer.writeString(gap.reason)
+        }
+        writer.writeVarUInt(UInt64(entities.count))
+        for resync in entities.values {
+            writer.writeString(resync.entity)
+            writer.writeString(resync.reason)
+            writer.writeUInt8(resync.commitTimestamp == nil ? 0 : 1)
+            if let time = resync.commitTimestamp { writer.writeVarInt(time) }
+        }
+        return (statePosition, writer.bytes)
+    }
+
+    public func restore(from bytes: [UInt8], position: UInt64) throws {
+        var reader = ByteReader(bytes)
+        var restoredRecords: [StreamName: RecordGap] = [:]
+        for _ in 0..<min(try reader.readVarUInt(), UInt64(bytes.count)) {
+            let name = try reader.readString()
+            guard let stream = StreamName(name) else { throw SnapshotFormatError("\(name) is not a stream name") }
+            restoredRecords[stream] = RecordGap(
+                stream: stream, entity: try reader.readString(), commitTimestamp: try reader.readVarInt(), reason: try reader.readString()
+            )
+        }
+        var restoredEntities: [String: EntityResync] = [:]
+        for _ in 0..<min(try reader.readVarUInt(), UInt64(bytes.count)) {
+            let entity = try reader.readString()
+            let reason = try reader.readString()
+            let time: Int64? = try reader.readUInt8() == 1 ? try reader.readVarInt() : nil
+            restoredEntities[entity] = EntityResync(entity: entity, reason: reason, commitTimestamp: time)
+        }
+        guard reader.isAtEnd else { throw SnapshotFormatError("the snapshot has bytes after its entries") }
+        records = restoredRecords
+        entities = restoredEntities
+        statePosition = position
+        applied.advance(to: position)
     }
 
     /// Whether a re-sync of `entity` is already pending.

@@ -1,5 +1,6 @@
 import CRM
 import EventSourcing
+import JSON
 
 /// Remembers the answer given to each `Idempotency-Key`, so a repeated service command returns
 /// the first answer without writing again.
@@ -8,7 +9,7 @@ import EventSourcing
 /// rebuilt from the journal after a restart, and a request waits until the index has caught up
 /// with the journal found at start-up before it may write. Concurrent requests with the same key
 /// queue behind the first one.
-public actor IdempotencyIndex: Projection {
+public actor IdempotencyIndex: SnapshottableProjection {
     /// The answer to a service command.
     public struct Answer: Sendable, Hashable {
         /// The journal position of the command's event (or of the record's last event).
@@ -38,6 +39,7 @@ public actor IdempotencyIndex: Projection {
     public nonisolated let applied = PositionWatch()
     private let startupPosition: UInt64
     private var answers: [String: Answer] = [:]
+    private var statePosition: UInt64 = 0
     private var inFlight: [String: [CheckedContinuation<Void, Never>]] = [:]
 
     /// An index that serves claims once it has applied `startupPosition`.
@@ -46,6 +48,7 @@ public actor IdempotencyIndex: Projection {
     }
 
     public func apply(_ events: [RecordedEvent]) {
+        if let last = events.last { statePosition = max(statePosition, last.position) }
         for event in events {
             guard let key = event.metadata["idempotencyKey"]?.stringValue else { continue }
             guard let type = RecordType(rawValue: event.stream.category),
@@ -54,6 +57,37 @@ public actor IdempotencyIndex: Projection {
             let outcome = kind.rawValue.lowercased()
             answers[Self.scoped(key, event.stream)] = Answer(position: event.position, version: event.version, outcome: outcome)
         }
+    }
+
+    // MARK: - Snapshots
+
+    public nonisolated var snapshotStamp: String { "idempotency-keys/1" }
+
+    /// The answers of the journaled commands (claims in flight are not state): `varuint count`,
+    /// per key `string scopedKey, varuint position, varuint version, string outcome`.
+    public func snapshot() -> (position: UInt64, bytes: [UInt8]) {
+        var writer = ByteWriter(capacity: 64 * answers.count + 8)
+        writer.writeVarUInt(UInt64(answers.count))
+        for (key, answer) in answers {
+            writer.writeString(key)
+            writer.writeVarUInt(answer.position)
+            writer.writeVarUInt(answer.version)
+            writer.writeString(answer.outcome)
+        }
+        return (statePosition, writer.bytes)
+    }
+
+    public func restore(from bytes: [UInt8], position: UInt64) throws {
+        var reader = ByteReader(bytes)
+        var restored: [String: Answer] = [:]
+        for _ in 0..<min(try reader.readVarUInt(), UInt64(bytes.count)) {
+            let key = try reader.readString()
+            restored[key] = Answer(position: try reader.readVarUInt(), version: try reader.readVarUInt(), outcome: try reader.readString())
+        }
+        guard reader.isAtEnd else { throw SnapshotFormatError("the snapshot has bytes after its answers") }
+        answers = restored
+        statePosition = position
+        applied.advance(to: position)
     }
 
     /// Claims `key` for `stream`, or returns the answer already given for it.

@@ -34,9 +34,13 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel = "info"
 
+    @Option(name: .customLong("snapshot-interval"), help: "Seconds between read-model snapshots (also taken on graceful shutdown).")
+    var snapshotIntervalSeconds = 60
+
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard idleTimeoutSeconds > 0 else { throw ValidationError("--idle-timeout must be positive") }
+        guard snapshotIntervalSeconds > 0 else { throw ValidationError("--snapshot-interval must be positive") }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
         }
@@ -59,7 +63,9 @@ struct Serve: AsyncParsableCommand {
             storage: inMemory ? .inMemory : .lmdb(directory: dataDirectory),
             mappings: mappings,
             mappingsFile: mappingsFile,
-            registry: RegistryConfiguration(idleTimeout: .seconds(idleTimeoutSeconds))
+            registry: RegistryConfiguration(idleTimeout: .seconds(idleTimeoutSeconds)),
+            snapshotInterval: .seconds(snapshotIntervalSeconds),
+            buildIdentity: BuildIdentity.ofRunningExecutable()
         )
         do {
             let application = try await buildApplication(configuration, logger: logger)

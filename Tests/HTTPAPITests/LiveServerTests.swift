@@ -80,4 +80,100 @@ struct LiveServerTests {
             #expect(again.body["results"]?[0]?["outcome"] == "duplicate")
         }
     }
+
+    // MARK: - Read-model snapshots
+
+    /// Writes two clients and returns their views and the last position.
+    func writeClients(_ application: some ApplicationProtocol) async throws -> (views: [JSONValue], position: Int64) {
+        try await application.test(.live) { client in
+            var position: Int64 = 0
+            for (index, id) in ["001T1000001nI4jIAE", "0015f00002JUXA8AAP"].enumerated() {
+                let write = try await client.request(
+                    "/v1/cdc", method: .post,
+                    json: changeEvent("CREATE", id: id, transactionKey: "tx-\(index)", fields: ["Name": .string("Client \(index)"), "Industry": "Energy"])
+                )
+                position = write.body["position"]?.int64Value ?? 0
+            }
+            var views: [JSONValue] = []
+            for id in ["001T1000001nI4jIAE", "0015f00002JUXA8AAP"] {
+                views.append(try await client.request("/v1/clients/\(id)?minPosition=\(position)").body)
+            }
+            return (views, position)
+        }
+    }
+
+    func projections(_ client: some TestClientProtocol) async throws -> [String: JSONValue] {
+        let list = try await client.request("/v1/projections").body.arrayValue ?? []
+        return Dictionary(uniqueKeysWithValues: list.map { ($0["name"]?.stringValue ?? "", $0) })
+    }
+
+    @Test func aRestartResumesTheReadModelsFromTheirShutdownSnapshots() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tributary-live-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (views, position) = try await writeClients(try await testApplication(storage: .lmdb(directory: directory)))
+        #expect(FileManager.default.fileExists(atPath: directory + "/snapshots/clients.snapshot"))
+
+        let second = try await testApplication(storage: .lmdb(directory: directory))
+        try await second.test(.live) { client in
+            let restored = try await projections(client)
+            #expect(restored["clients"]?["restoredFromSnapshot"] == .number(JSONNumber(position)))
+            #expect(try await client.request("/ready").status == .ok)
+            for view in views {
+                let id = view["id"]?.stringValue ?? ""
+                #expect(try await client.request("/v1/clients/\(id)").body == view)
+            }
+            // The log goes on from the snapshot: a new change lands on top of the restored view.
+            let update = try await client.request(
+                "/v1/cdc", method: .post,
+                json: changeEvent("UPDATE", id: "001T1000001nI4jIAE", commitTimestamp: 1_700_000_100_000, transactionKey: "tx-9", fields: ["Name": "Renamed"])
+            )
+            let read = try await client.request("/v1/clients/001T1000001nI4jIAE?minPosition=\(update.body["position"]?.int64Value ?? 0)")
+            #expect(read.body["fields"]?["name"] == "Renamed")
+            #expect(read.body["fields"]?["industry"] == "Energy")
+            #expect(read.body["version"] == 2)
+        }
+    }
+
+    @Test func aSnapshotFromAnotherMappingOrBuildOrADamagedOneIsIgnoredAndTheLogReplayed() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tributary-live-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (views, _) = try await writeClients(try await testApplication(storage: .lmdb(directory: directory)))
+
+        // Another mapping for clients: its snapshot is ignored, the views follow the new mapping.
+        let file = directory + "/mappings.json"
+        try Data(#"{"mappings": [{"aggregate": "clients", "object": "Account", "fields": [{"name": "title", "source": "Name"}]}]}"#.utf8)
+            .write(to: URL(fileURLWithPath: file))
+        let remapped = try await testApplication(storage: .lmdb(directory: directory)) {
+            $0.mappings = try! MappingFile.load(file)
+        }
+        try await remapped.test(.live) { client in
+            let restored = try await projections(client)
+            #expect(restored["clients"]?["restoredFromSnapshot"] == .null)
+            #expect(restored["deals"]?["restoredFromSnapshot"] != .null)
+            let read = try await client.request("/v1/clients/001T1000001nI4jIAE?minPosition=2")
+            #expect(read.body["fields"] == ["title": "Client 0"])
+        }
+
+        // Another build: every snapshot is ignored.
+        let rebuilt = try await testApplication(storage: .lmdb(directory: directory)) { $0.buildIdentity = "another-build" }
+        try await rebuilt.test(.live) { client in
+            let restored = try await projections(client)
+            #expect(restored.values.allSatisfy { $0["restoredFromSnapshot"] == .null })
+            let read = try await client.request("/v1/clients/0015f00002JUXA8AAP?minPosition=2")
+            #expect(read.body == views[1])
+        }
+
+        // A damaged snapshot (of this build, after the restart above rewrote it): ignored.
+        let snapshot = URL(fileURLWithPath: directory + "/snapshots/clients.snapshot")
+        var bytes = try Data(contentsOf: snapshot)
+        bytes[bytes.count - 10] ^= 0xFF
+        try bytes.write(to: snapshot)
+        let damaged = try await testApplication(storage: .lmdb(directory: directory)) { $0.buildIdentity = "another-build" }
+        try await damaged.test(.live) { client in
+            let restored = try await projections(client)
+            #expect(restored["clients"]?["restoredFromSnapshot"] == .null)
+            #expect(restored["deals"]?["restoredFromSnapshot"] != .null)
+            #expect(try await client.request("/v1/clients/0015f00002JUXA8AAP?minPosition=2").body == views[1])
+        }
+    }
 }

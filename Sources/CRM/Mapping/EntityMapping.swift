@@ -66,3 +66,25 @@ public struct MappingSet: Sendable, Hashable {
         RecordType.allCases.filter { byType[$0] != nil }
     }
 }
+
+extension EntityMapping {
+    /// A text that is the same for equal mappings in every process (dictionaries sorted), for
+    /// snapshot stamps: a read-model snapshot is only loaded under the mapping it was built with.
+    public var canonicalText: String {
+        var text = "\(recordType.rawValue) \(objectName)"
+        for field in fields {
+            text += "\n\(field.name) \(field.sources) \(field.type.canonicalText) \(field.transforms)"
+            if let value = field.defaultValue { text += " default \(value.jsonString)" }
+        }
+        return text
+    }
+}
+
+extension FieldType {
+    /// The type as text, picklist values in order.
+    var canonicalText: String {
+        guard case .picklist(let values, let strict) = self else { return String(describing: self) }
+        let pairs = values.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        return "picklist(\(pairs), strict: \(strict))"
+    }
+}

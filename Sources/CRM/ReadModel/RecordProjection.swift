@@ -6,7 +6,7 @@ import JSON
 /// It folds each record's events with the aggregate's own `evolve`, so views converge exactly as
 /// the aggregates do, and applies the field mapping to produce the view. Ids are kept sorted
 /// lazily (new ids are merged in on the next list query) so ingestion never pays for ordering.
-public actor RecordProjection: Projection {
+public actor RecordProjection: SnapshottableProjection {
     private struct Entry {
         var state: RecordState
         /// `nil` while the record is known only from a gap event: it has no content to show.
@@ -28,6 +28,8 @@ public actor RecordProjection: Projection {
     private var sortedIDs: [String] = []
     private var newIDs: [String] = []
     private var undecodable = 0
+    /// The position of the last event folded in (for snapshots: `applied` moves after `apply`).
+    private var statePosition: UInt64 = 0
 
     /// A projection of `mapping.recordType` records.
     public init(mapping: EntityMapping) {
@@ -42,6 +44,7 @@ public actor RecordProjection: Projection {
     }
 
     public func apply(_ events: [RecordedEvent]) {
+        if let last = events.last { statePosition = max(statePosition, last.position) }
         let category = recordType.rawValue
         // States are folded event by event; views (the mapping, the reference index) are built
         // once per record per batch, from its last event: a replay or a burst of changes to one
@@ -79,6 +82,81 @@ public actor RecordProjection: Projection {
             updateReferences(id: id, from: entry.view, to: view)
             records[id]?.view = view
         }
+    }
+
+    // MARK: - Snapshots
+
+    /// The stamp of this projection's snapshots: the encodings and the mapping.
+    public nonisolated var snapshotStamp: String {
+        let mappingText = Array(mapping.canonicalText.utf8)
+        let fingerprint = String(CRC32C.checksum(mappingText), radix: 16)
+        return "records/\(Self.snapshotFormat)/state\(RecordState.binaryFormat)/\(recordType.rawValue)/mapping-\(fingerprint)-\(mappingText.count)"
+    }
+
+    /// The version of the snapshot layout below.
+    static let snapshotFormat = 1
+
+    /// Every record: `varuint count`, then per record `string id`, the state, `u8 hasView`, and
+    /// with a view `varuint version, varuint position, varint updatedAt, u8 deleted`, the fields
+    /// (binary JSON object); then `varuint undecodable`.
+    public func snapshot() -> (position: UInt64, bytes: [UInt8]) {
+        var writer = ByteWriter(capacity: records.count * 512)
+        writer.writeVarUInt(UInt64(records.count))
+        for (id, entry) in records {
+            writer.writeString(id)
+            entry.state.encodeBinary(into: &writer)
+            if let view = entry.view {
+                writer.writeUInt8(1)
+                writer.writeVarUInt(view.version)
+                writer.writeVarUInt(view.position)
+                writer.writeVarInt(view.updatedAt.millisecondsSinceEpoch)
+                writer.writeUInt8(view.deleted ? 1 : 0)
+                JSONValue.object(view.fields).encodeBinary(into: &writer)
+            } else {
+                writer.writeUInt8(0)
+            }
+        }
+        writer.writeVarUInt(UInt64(undecodable))
+        return (statePosition, writer.bytes)
+    }
+
+    public func restore(from bytes: [UInt8], position: UInt64) throws {
+        var reader = ByteReader(bytes)
+        let count = Int(try reader.readVarUInt())
+        guard count <= reader.remainingCount else { throw SnapshotFormatError("the snapshot claims \(count) records") }
+        var restored: [String: Entry] = [:]
+        restored.reserveCapacity(count)
+        for _ in 0..<count {
+            let id = try reader.readString()
+            let state = try RecordState(decodingBinary: &reader)
+            var view: RecordView?
+            if try reader.readUInt8() == 1 {
+                let version = try reader.readVarUInt()
+                let viewPosition = try reader.readVarUInt()
+                let updatedAt = Timestamp(millisecondsSinceEpoch: try reader.readVarInt())
+                let deleted = try reader.readUInt8() == 1
+                guard case .object(let fields) = try JSONValue.decodeBinary(from: &reader) else {
+                    throw SnapshotFormatError("the view of \(id) has no field object")
+                }
+                view = RecordView(
+                    id: id, recordType: recordType, version: version, deleted: deleted,
+                    position: viewPosition, updatedAt: updatedAt, fields: fields
+                )
+            }
+            restored[id] = Entry(state: state, view: view)
+        }
+        let undecodableEvents = Int(try reader.readVarUInt())
+        guard reader.isAtEnd else { throw SnapshotFormatError("the snapshot has bytes after its records") }
+        records = restored
+        sortedIDs = restored.keys.sorted()
+        newIDs = []
+        references = [:]
+        for (id, entry) in restored where entry.view != nil {
+            updateReferences(id: id, from: nil, to: entry.view)
+        }
+        undecodable = undecodableEvents
+        statePosition = position
+        applied.advance(to: position)
     }
 
     private func updateReferences(id: String, from old: RecordView?, to new: RecordView?) {

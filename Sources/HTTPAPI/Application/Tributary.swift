@@ -16,6 +16,9 @@ struct Tributary: Sendable {
     /// The journal's last position when the server started: ready once every read model has
     /// caught up to it.
     let startupPosition: UInt64
+    /// The projections that resumed from a snapshot at start-up, and the position each resumed
+    /// after.
+    let restoredSnapshots: [String: UInt64]
 
     /// The projection of `name` (an aggregate name from a URL), or a 404 problem.
     func projection(named name: String) throws(Problem) -> RecordProjection {

@@ -33,6 +33,10 @@ public struct TributaryConfiguration: Sendable {
     public var maxChangeBytes: Int
     /// The longest a read may wait for `minPosition`, in milliseconds.
     public var maxWaitMilliseconds: Int
+    /// How often read-model snapshots are saved (LMDB storage only; also on graceful shutdown).
+    public var snapshotInterval: Duration
+    /// Identifies the build of the code: snapshots written by another build are not loaded.
+    public var buildIdentity: String
 
     /// Settings; the defaults listen on 127.0.0.1:8080 with LMDB under `./data`.
     public init(
@@ -45,7 +49,9 @@ public struct TributaryConfiguration: Sendable {
         maxBodySize: Int = 8 << 20,
         maxBatchItems: Int = 10_000,
         maxChangeBytes: Int = 1 << 20,
-        maxWaitMilliseconds: Int = 30_000
+        maxWaitMilliseconds: Int = 30_000,
+        snapshotInterval: Duration = .seconds(60),
+        buildIdentity: String = "unversioned"
     ) {
         self.host = host
         self.port = port
@@ -57,5 +63,7 @@ public struct TributaryConfiguration: Sendable {
         self.maxBatchItems = maxBatchItems
         self.maxChangeBytes = maxChangeBytes
         self.maxWaitMilliseconds = maxWaitMilliseconds
+        self.snapshotInterval = snapshotInterval
+        self.buildIdentity = buildIdentity
     }
 }

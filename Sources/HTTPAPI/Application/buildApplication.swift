@@ -16,11 +16,13 @@ import ServiceLifecycle
 public func buildApplication(_ configuration: TributaryConfiguration, logger: Logger) async throws -> some ApplicationProtocol {
     var services: [any Service] = []
     let journal: any Journal
+    var snapshotStore: ProjectionSnapshotStore?
     switch configuration.storage {
     case .lmdb(let directory, let journalConfiguration):
         let lmdbJournal = try LMDBJournal(directory: directory, configuration: journalConfiguration)
         services.append(LMDBJournalService(journal: lmdbJournal, logger: logger))
         journal = lmdbJournal
+        snapshotStore = ProjectionSnapshotStore(directory: directory + "/snapshots", buildIdentity: configuration.buildIdentity)
     case .inMemory:
         journal = InMemoryJournal()
     }
@@ -39,6 +41,21 @@ public func buildApplication(_ configuration: TributaryConfiguration, logger: Lo
     let schemas = SchemaRegistry(journal: journal)
     try await schemas.load()
     let rebuildRunner = RebuildRunner()
+    var restoredSnapshots: [String: UInt64] = [:]
+    if let snapshotStore {
+        // Read models resume from their snapshots; the runner replays only the events after them.
+        restoredSnapshots = await ProjectionSnapshotService.restore(
+            readModels.all + [idempotency, gaps],
+            from: snapshotStore,
+            journalEnd: startupPosition,
+            logger: logger
+        )
+        services.append(
+            ProjectionSnapshotService(store: snapshotStore, interval: configuration.snapshotInterval, logger: logger) {
+                readModels.all + [idempotency, gaps]
+            }
+        )
+    }
     services.append(ProjectionRunner(journal: journal, logger: logger) { readModels.all + [idempotency, gaps] })
     services.append(PassivationRunner(registry: registry, logger: logger))
     services.append(rebuildRunner)
@@ -58,7 +75,8 @@ public func buildApplication(_ configuration: TributaryConfiguration, logger: Lo
         ),
         commands: ServiceCommandHandler(registry: registry, mappings: mappings, idempotency: idempotency),
         rebuilds: RebuildJobs(journal: journal, readModels: readModels, logger: logger),
-        startupPosition: startupPosition
+        startupPosition: startupPosition,
+        restoredSnapshots: restoredSnapshots
     )
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: ProblemMiddleware())

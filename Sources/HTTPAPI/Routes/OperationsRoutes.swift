@@ -30,6 +30,7 @@ struct OperationsRoutes {
                     "name": .string(projection.name),
                     "position": .number(JSONNumber(position)),
                     "lag": .number(JSONNumber(last > position ? last - position : 0)),
+                    "restoredFromSnapshot": tributary.restoredSnapshots[projection.name].map { .number(JSONNumber($0)) } ?? .null,
                 ]
             }
             return Response.json(.array(entries))

@@ -1,8 +1,12 @@
 import Foundation
 import NIOCore
 
-/// `recovery`: populate the journal, stop the server, and time its restart until it is ready:
-/// the journal replay that rebuilds the read models. Needs a server the runner started.
+/// `recovery`: populate the journal, then time what operators wait for:
+/// 1. a restart until ready, with the read-model snapshots the shutdown wrote;
+/// 2. a restart without them (the snapshots directory removed): the full journal replay;
+/// 3. `tributary restore` (stream index rebuilt from the events) and `tributary verify`, with
+///    the server stopped;
+/// then checks the restarted server. Needs a server the runner started.
 enum Recovery {
     static func run(_ settings: RunSettings, recorder: Recorder, group: any EventLoopGroup) async throws -> ScenarioOutcome {
         guard let server = settings.server else {
@@ -29,23 +33,42 @@ enum Recovery {
 
         await server.stop()
         let restart = try await server.start(group: group)
-        recorder.finish()
-        let seconds = Recorder.seconds(restart)
         let residentAfter = server.residentBytes
+
+        await server.stop()
+        try? FileManager.default.removeItem(at: server.dataDirectory.appendingPathComponent("snapshots"))
+        let replay = try await server.start(group: group)
+        await server.stop()
+
+        let restore = try runTool(server, ["restore", "--data-dir", server.dataDirectory.path])
+        let verify = try runTool(server, ["verify", "--data-dir", server.dataDirectory.path])
+        _ = try await server.start(group: group)
+        recorder.finish()
         let after = try await SimClient.connect(settings.target, group: group)
         defer { Task { await after.close() } }
         let position = try await after.journalPosition()
 
-        var outcome = ScenarioOutcome(injection: "populate \(settings.populate) changes in batches of 1,000, then one restart")
-        outcome.parameters = [
-            "events": String(events), "restore": "tributary restore is not built yet (the durability issue); only restart is timed",
-        ]
+        let seconds = Recorder.seconds(restart)
+        let replaySeconds = Recorder.seconds(replay)
+        var outcome = ScenarioOutcome(
+            injection: "populate \(settings.populate) changes in batches of 1,000; restart with snapshots, restart without, restore, verify, restart"
+        )
+        outcome.parameters = ["events": String(events)]
         outcome.figures = [
             "restartToReadySeconds": seconds,
-            "replayEventsPerSecond": seconds > 0 ? Double(events) / seconds : 0,
+            "fullReplaySeconds": replaySeconds,
+            "replayEventsPerSecond": replaySeconds > 0 ? Double(events) / replaySeconds : 0,
+            "restoreSeconds": Recorder.seconds(restore.duration),
+            "verifySeconds": Recorder.seconds(verify.duration),
             "residentMegabytesBeforeRestart": Double(residentBefore ?? 0) / 1_048_576,
             "residentMegabytesAfterRestart": Double(residentAfter ?? 0) / 1_048_576,
         ]
+        outcome.checks.append(
+            CheckResult(name: "tributary restore succeeds", passed: restore.status == 0, detail: restore.output)
+        )
+        outcome.checks.append(
+            CheckResult(name: "tributary verify finds the journal clean", passed: verify.status == 0, detail: verify.output)
+        )
         outcome.checks.append(
             CheckResult(
                 name: "the restarted server has every event", passed: position == events,
@@ -55,4 +78,20 @@ enum Recovery {
         outcome.checks.append(try await checkTrackedRecords(expected, limit: settings.checkLimit, minPosition: events, client: after))
         return outcome
     }
+}
+
+/// Runs the server's own `tributary` executable with `arguments` and times it.
+private func runTool(_ server: ServerProcess, _ arguments: [String]) throws -> (status: Int32, output: String, duration: Duration) {
+    let process = Process()
+    process.executableURL = server.executable
+    process.arguments = arguments
+    let output = Pipe()
+    process.standardOutput = output
+    process.standardError = FileHandle.nullDevice
+    let start = ContinuousClock.now
+    try process.run()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    let text = String(decoding: data, as: UTF8.self).split(separator: "\n").suffix(3).joined(separator: " / ")
+    return (process.terminationStatus, "\(arguments[0]): \(text)", .now - start)
 }

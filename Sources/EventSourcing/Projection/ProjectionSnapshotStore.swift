@@ -1,0 +1,167 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Projection snapshots as files, one per projection: `<directory>/<name>.snapshot`.
+///
+/// ```
+/// magic "TRBSNAP1" | u32 stamp length | stamp (UTF-8) | u64 position | u64 body length |
+/// body | u32 CRC-32C of everything before it
+/// ```
+/// (integers little-endian). A save writes a temporary file, fsyncs it and renames it over the
+/// old one, so a crash leaves the old snapshot or the new one, never half of one. A file that is
+/// damaged, truncated, or stamped for other code or another mapping is reported and ignored:
+/// the projection replays the log instead. Snapshots are derived data; losing one costs time,
+/// not events.
+public struct ProjectionSnapshotStore: Sendable {
+    /// The directory holding the snapshot files.
+    public let directory: String
+    /// Identifies the running build; part of every stamp, so a snapshot written by another
+    /// build of the code is never loaded.
+    public let buildIdentity: String
+    private static let magic = Array("TRBSNAP1".utf8)
+
+    /// A store in `directory` (created on first save) for snapshots of `buildIdentity`.
+    public init(directory: String, buildIdentity: String) {
+        self.directory = directory
+        self.buildIdentity = buildIdentity
+    }
+
+    /// The stamp written for a projection stamped `stamp`.
+    func fullStamp(_ stamp: String) -> String {
+        "build \(buildIdentity); \(stamp)"
+    }
+
+    /// A loaded snapshot.
+    public struct Snapshot: Sendable {
+        /// The position of the last event folded into the state.
+        public var position: UInt64
+        /// The projection's encoded state.
+        public var bytes: [UInt8]
+    }
+
+    /// Why a snapshot file was not used.
+    public struct Rejection: Error, Sendable, CustomStringConvertible {
+        /// What was wrong with it.
+        public var reason: String
+        public var description: String { reason }
+    }
+
+    func path(of name: String) -> String {
+        directory + "/" + name + ".snapshot"
+    }
+
+    /// Writes `bytes` as the snapshot of `name` at `position`, replacing the previous one.
+    public func save(name: String, stamp: String, position: UInt64, bytes: [UInt8]) throws(SnapshotIOError) {
+        if mkdir(directory, 0o755) != 0, errno != EEXIST { throw SnapshotIOError(operation: "mkdir \(directory)", code: errno) }
+        let stamp = fullStamp(stamp)
+        var file = Self.magic
+        append(UInt32(stamp.utf8.count), to: &file)
+        file.append(contentsOf: stamp.utf8)
+        append(position, to: &file)
+        append(UInt64(bytes.count), to: &file)
+        file.append(contentsOf: bytes)
+        append(CRC32C.checksum(file), to: &file)
+
+        let target = path(of: name)
+        let temporary = target + ".tmp"
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw SnapshotIOError(operation: "open \(temporary)", code: errno) }
+        let written = file.withUnsafeBytes { buffer -> Bool in
+            var offset = 0
+            while offset < buffer.count {
+                let count = write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    return false
+                }
+                offset += count
+            }
+            return true
+        }
+        let code = errno
+        guard written, fsync(descriptor) == 0 else {
+            close(descriptor)
+            unlink(temporary)
+            throw SnapshotIOError(operation: "write \(temporary)", code: written ? errno : code)
+        }
+        close(descriptor)
+        guard rename(temporary, target) == 0 else {
+            let code = errno
+            unlink(temporary)
+            throw SnapshotIOError(operation: "rename \(temporary)", code: code)
+        }
+        let directoryDescriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if directoryDescriptor >= 0 {
+            fsync(directoryDescriptor)
+            close(directoryDescriptor)
+        }
+    }
+
+    /// The snapshot of `name` if there is one stamped `stamp` and intact; `nil` when there is
+    /// none; throws a rejection naming what is wrong with an unusable one.
+    public func load(name: String, stamp: String) throws(Rejection) -> Snapshot? {
+        let stamp = fullStamp(stamp)
+        let path = path(of: name)
+        guard let file = readFile(path) else { return nil }
+        var offset = 0
+        func take(_ count: Int) throws(Rejection) -> ArraySlice<UInt8> {
+            guard count >= 0, count <= file.count - offset else { throw Rejection(reason: "\(path) is truncated") }
+            defer { offset += count }
+            return file[offset..<offset + count]
+        }
+        func integer<T: FixedWidthInteger>(_: T.Type) throws(Rejection) -> T {
+            let bytes = try take(MemoryLayout<T>.size)
+            return bytes.reversed().reduce(T(0)) { ($0 << 8) | T($1) }
+        }
+        guard try take(Self.magic.count).elementsEqual(Self.magic) else { throw Rejection(reason: "\(path) is not a snapshot file") }
+        guard file.count >= Self.magic.count + 4 else { throw Rejection(reason: "\(path) is truncated") }
+        let stored = file.suffix(4).reversed().reduce(UInt32(0)) { ($0 << 8) | UInt32($1) }
+        guard CRC32C.checksum(Array(file.dropLast(4))) == stored else { throw Rejection(reason: "\(path) fails its checksum") }
+        let stampLength = Int(try integer(UInt32.self))
+        let fileStamp = String(decoding: try take(stampLength), as: UTF8.self)
+        guard fileStamp == stamp else {
+            throw Rejection(reason: "\(path) was written by other code or for another mapping (stamp \(fileStamp), expected \(stamp))")
+        }
+        let position = try integer(UInt64.self)
+        let length = try integer(UInt64.self)
+        guard length <= UInt64(file.count - offset - 4) else { throw Rejection(reason: "\(path) is truncated") }
+        return Snapshot(position: position, bytes: Array(try take(Int(length))))
+    }
+
+    /// Deletes the snapshot of `name`, if any.
+    public func remove(name: String) {
+        unlink(path(of: name))
+    }
+
+    private func append<T: FixedWidthInteger>(_ value: T, to bytes: inout [UInt8]) {
+        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+    }
+
+    private func readFile(_ path: String) -> [UInt8]? {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0, errno == EINTR { continue }
+            guard count > 0 else { break }
+            bytes.append(contentsOf: chunk[..<count])
+        }
+        return bytes
+    }
+}
+
+/// A snapshot file could not be written.
+public struct SnapshotIOError: Error, Sendable, CustomStringConvertible {
+    /// The call that failed.
+    public var operation: String
+    /// Its errno.
+    public var code: Int32
+
+    public var description: String {
+        "\(operation) failed: \(String(cString: strerror(code)))"
+    }
+}
