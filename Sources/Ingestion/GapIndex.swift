@@ -87,7 +87,13 @@ public actor GapIndex: SnapshottableProjection {
     /// `varuint count`, per record gap `string stream, string entity, varint commitTimestamp,
     /// string reason`; `varuint count`, per entity `string entity, string reason, u8 hasTime,
     /// [varint commitTimestamp]`.
-    public func snapshot() -> (position: UInt64, bytes: [UInt8]) {
+    public func snapshot() -> ProjectionSnapshot {
+        let records = self.records
+        let entities = self.entities
+        return ProjectionSnapshot(position: statePosition) { Self.encode(records, entities) }
+    }
+
+    private static func encode(_ records: [StreamName: RecordGap], _ entities: [String: EntityResync]) -> [UInt8] {
         var writer = ByteWriter(capacity: 64 * (records.count + entities.count) + 16)
         writer.writeVarUInt(UInt64(records.count))
         for gap in records.values {
@@ -103,7 +109,7 @@ public actor GapIndex: SnapshottableProjection {
             writer.writeUInt8(resync.commitTimestamp == nil ? 0 : 1)
             if let time = resync.commitTimestamp { writer.writeVarInt(time) }
         }
-        return (statePosition, writer.bytes)
+        return writer.bytes
     }
 
     public func restore(from bytes: [UInt8], position: UInt64) throws {

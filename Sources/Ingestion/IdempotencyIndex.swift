@@ -65,16 +65,19 @@ public actor IdempotencyIndex: SnapshottableProjection {
 
     /// The answers of the journaled commands (claims in flight are not state): `varuint count`,
     /// per key `string scopedKey, varuint position, varuint version, string outcome`.
-    public func snapshot() -> (position: UInt64, bytes: [UInt8]) {
-        var writer = ByteWriter(capacity: 64 * answers.count + 8)
-        writer.writeVarUInt(UInt64(answers.count))
-        for (key, answer) in answers {
-            writer.writeString(key)
-            writer.writeVarUInt(answer.position)
-            writer.writeVarUInt(answer.version)
-            writer.writeString(answer.outcome)
+    public func snapshot() -> ProjectionSnapshot {
+        let answers = self.answers
+        return ProjectionSnapshot(position: statePosition) {
+            var writer = ByteWriter(capacity: 64 * answers.count + 8)
+            writer.writeVarUInt(UInt64(answers.count))
+            for (key, answer) in answers {
+                writer.writeString(key)
+                writer.writeVarUInt(answer.position)
+                writer.writeVarUInt(answer.version)
+                writer.writeString(answer.outcome)
+            }
+            return writer.bytes
         }
-        return (statePosition, writer.bytes)
     }
 
     public func restore(from bytes: [UInt8], position: UInt64) throws {

@@ -35,7 +35,7 @@ struct Serve: AsyncParsableCommand {
     var logLevel = "info"
 
     @Option(name: .customLong("snapshot-interval"), help: "Seconds between read-model snapshots (also taken on graceful shutdown).")
-    var snapshotIntervalSeconds = 60
+    var snapshotIntervalSeconds = 300
 
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }

@@ -1,3 +1,4 @@
+import EventSourcing
 import EventSourcingLMDB
 import Foundation
 import HTTPAPI
@@ -174,6 +175,24 @@ struct LiveServerTests {
             #expect(restored["clients"]?["restoredFromSnapshot"] == .null)
             #expect(restored["deals"]?["restoredFromSnapshot"] != .null)
             #expect(try await client.request("/v1/clients/0015f00002JUXA8AAP?minPosition=2").body == views[1])
+        }
+    }
+
+    @Test func snapshotsAreAlsoSavedPeriodicallyWhileTheServerRuns() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tributary-live-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let application = try await testApplication(storage: .lmdb(directory: directory)) { $0.snapshotInterval = .milliseconds(50) }
+        try await application.test(.live) { client in
+            let write = try await client.request("/v1/cdc", method: .post, json: changeEvent("CREATE", id: "001T1000001nI4jIAE", fields: ["Name": "Acme"]))
+            let position = try #require(write.body["position"]?.int64Value)
+            let store = ProjectionSnapshotStore(directory: directory + "/snapshots", buildIdentity: "unversioned")
+            let deadline = ContinuousClock.now + .seconds(20)
+            var saved: UInt64 = 0
+            while saved < UInt64(position), ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+                saved = (try? store.load(name: "gaps", stamp: "gaps/1"))??.position ?? 0
+            }
+            #expect(saved == UInt64(position))
         }
     }
 }

@@ -99,7 +99,13 @@ public actor RecordProjection: SnapshottableProjection {
     /// Every record: `varuint count`, then per record `string id`, the state, `u8 hasView`, and
     /// with a view `varuint version, varuint position, varint updatedAt, u8 deleted`, the fields
     /// (binary JSON object); then `varuint undecodable`.
-    public func snapshot() -> (position: UInt64, bytes: [UInt8]) {
+    public func snapshot() -> ProjectionSnapshot {
+        let records = self.records
+        let undecodable = self.undecodable
+        return ProjectionSnapshot(position: statePosition) { Self.encode(records, undecodable: undecodable) }
+    }
+
+    private static func encode(_ records: [String: Entry], undecodable: Int) -> [UInt8] {
         var writer = ByteWriter(capacity: records.count * 512)
         writer.writeVarUInt(UInt64(records.count))
         for (id, entry) in records {
@@ -117,7 +123,7 @@ public actor RecordProjection: SnapshottableProjection {
             }
         }
         writer.writeVarUInt(UInt64(undecodable))
-        return (statePosition, writer.bytes)
+        return writer.bytes
     }
 
     public func restore(from bytes: [UInt8], position: UInt64) throws {

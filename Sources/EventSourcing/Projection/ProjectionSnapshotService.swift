@@ -37,10 +37,12 @@ public struct ProjectionSnapshotService: Service {
     /// Saves every projection that has moved since its last snapshot.
     private func save(_ saved: inout [String: (stamp: String, position: UInt64)]) async {
         for projection in projections() {
-            let (position, bytes) = await projection.snapshot()
+            let captured = await projection.snapshot()
+            let position = captured.position
             let stamp = projection.snapshotStamp
             if let last = saved[projection.name], last.stamp == stamp, last.position >= position { continue }
             let started = ContinuousClock.now
+            let bytes = captured.encode()
             do {
                 try store.save(name: projection.name, stamp: stamp, position: position, bytes: bytes)
                 saved[projection.name] = (stamp, position)

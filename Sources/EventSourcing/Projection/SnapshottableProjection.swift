@@ -8,8 +8,10 @@
 public protocol SnapshottableProjection: Projection {
     /// What the state depends on; snapshots with another stamp are not loaded.
     nonisolated var snapshotStamp: String { get }
-    /// The state as bytes and the position of the last event folded into it.
-    func snapshot() -> (position: UInt64, bytes: [UInt8])
+    /// The state as of now: the position of the last event folded into it, and a function
+    /// encoding it. The function runs outside the actor (a copy-on-write copy of the state is
+    /// cheap to take), so encoding a large read model does not hold up its queries and updates.
+    func snapshot() -> ProjectionSnapshot
     /// Replaces the (empty) state with a snapshot's, which reflects the log through `position`.
     /// Throws when the bytes do not decode; the projection is then left empty.
     func restore(from bytes: [UInt8], position: UInt64) throws
@@ -23,5 +25,19 @@ public struct SnapshotFormatError: Error, Sendable, CustomStringConvertible {
     /// An error saying what did not fit.
     public init(_ description: String) {
         self.description = description
+    }
+}
+
+/// A projection's state captured for saving.
+public struct ProjectionSnapshot: Sendable {
+    /// The position of the last event folded into the state.
+    public var position: UInt64
+    /// Encodes the captured state.
+    public var encode: @Sendable () -> [UInt8]
+
+    /// A captured state at `position`, encoded by `encode`.
+    public init(position: UInt64, encode: @escaping @Sendable () -> [UInt8]) {
+        self.position = position
+        self.encode = encode
     }
 }

@@ -50,7 +50,7 @@ public struct TributaryConfiguration: Sendable {
         maxBatchItems: Int = 10_000,
         maxChangeBytes: Int = 1 << 20,
         maxWaitMilliseconds: Int = 30_000,
-        snapshotInterval: Duration = .seconds(60),
+        snapshotInterval: Duration = .seconds(300),
         buildIdentity: String = "unversioned"
     ) {
         self.host = host
