@@ -31,6 +31,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("idle-timeout"), help: "Seconds before an unused record is passivated (dropped from memory).")
     var idleTimeoutSeconds = 300
 
+    @Option(name: .customLong("max-resident"), help: "The most records resident in memory; past it the least recently used are passivated (0: no cap).")
+    var maxResident = 500_000
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel = "info"
 
@@ -40,6 +43,7 @@ struct Serve: AsyncParsableCommand {
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard idleTimeoutSeconds > 0 else { throw ValidationError("--idle-timeout must be positive") }
+        guard maxResident >= 0 else { throw ValidationError("--max-resident must be 0 (no cap) or positive") }
         guard snapshotIntervalSeconds > 0 else { throw ValidationError("--snapshot-interval must be positive") }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
@@ -63,7 +67,7 @@ struct Serve: AsyncParsableCommand {
             storage: inMemory ? .inMemory : .lmdb(directory: dataDirectory),
             mappings: mappings,
             mappingsFile: mappingsFile,
-            registry: RegistryConfiguration(idleTimeout: .seconds(idleTimeoutSeconds)),
+            registry: RegistryConfiguration(idleTimeout: .seconds(idleTimeoutSeconds), maxResident: maxResident == 0 ? nil : maxResident),
             snapshotInterval: .seconds(snapshotIntervalSeconds),
             buildIdentity: BuildIdentity.ofRunningExecutable()
         )

@@ -97,6 +97,21 @@ struct JournalOperationsTests {
         await journal.close()
     }
 
+    @Test func verifyFindsAnAggregateSnapshotAheadOfItsStream() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try await writeJournal(directory)
+        try tamper(directory) { transaction, databases in
+            let snapshots = try #require(databases.snapshots)
+            let ahead = AggregateSnapshot(version: 9, position: 9, stamp: "s", state: [])
+            try transaction.put(in: snapshots, key: JournalKeys.head(b), value: AggregateSnapshotCodec.encode(ahead))
+            let fine = AggregateSnapshot(version: 4, position: 5, stamp: "s", state: [])
+            try transaction.put(in: snapshots, key: JournalKeys.head(a), value: AggregateSnapshotCodec.encode(fine))
+        }
+        let report = try JournalVerifier.verify(directory: directory.path)
+        #expect(report.faults.map(\.description) == ["stream counters/b: the aggregate snapshot is of version 9, the stream ends at 1"])
+    }
+
     @Test func aBackupTakenWhileTheJournalIsWrittenIsACleanCopyOfOneCommit() async throws {
         let directory = try TemporaryDirectory()
         let target = try TemporaryDirectory()

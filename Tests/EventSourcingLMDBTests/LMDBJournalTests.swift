@@ -155,6 +155,27 @@ struct LMDBJournalTests {
         await reopened.close()
     }
 
+    // MARK: - Aggregate snapshots
+
+    @Test func aggregateSnapshotsSurviveReopeningAndAnOlderOneNeverReplacesANewerOne() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let journal = try LMDBJournal(directory: directory.path)
+        _ = try await journal.append(AppendRequest(stream: a, expectedVersion: .exact(0), events: testEvents("a", count: 4)))
+        let newer = AggregateSnapshot(version: 4, position: 4, stamp: "s", state: [1, 2, 3])
+        journal.save(newer, of: a)
+        // Rides along with the next commit.
+        _ = try await journal.append(AppendRequest(stream: b, expectedVersion: .exact(0), events: [testEvent("b")]))
+        #expect(try await journal.snapshot(of: a) == newer)
+        journal.save(AggregateSnapshot(version: 2, position: 2, stamp: "s", state: [9]), of: a)
+        await journal.close()
+
+        let reopened = try LMDBJournal(directory: directory.path)
+        #expect(try await reopened.snapshot(of: a) == newer)
+        #expect(try await reopened.snapshot(of: b) == nil)
+        await reopened.close()
+    }
+
     // MARK: - Checksums
 
     @Test func aDamagedRecordIsReportedAsCorruptAtItsPosition() async throws {

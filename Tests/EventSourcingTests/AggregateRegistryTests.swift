@@ -83,7 +83,7 @@ struct AggregateRegistryTests {
         _ = try await registry.handle(.increment, on: other)
         let before = try await registry.current(stream)
 
-        let removed = registry.passivateIdle(now: farFuture)
+        let removed = await registry.passivateIdle(now: farFuture)
 
         #expect(removed == 2)
         #expect(registry.statistics.resident == 0)
@@ -102,7 +102,7 @@ struct AggregateRegistryTests {
         let registry = registry(InMemoryJournal(), configuration: RegistryConfiguration(idleTimeout: .seconds(300)))
         _ = try await registry.handle(.increment, on: stream)
 
-        #expect(registry.passivateIdle(now: .now) == 0)
+        #expect(await registry.passivateIdle(now: .now) == 0)
         #expect(registry.statistics.resident == 1)
         #expect(registry.statistics.passivations == 0)
     }
@@ -117,7 +117,7 @@ struct AggregateRegistryTests {
             // The command is now inside the journal append, held at the gate.
             await journal.appendArrivals.wait(until: 1)
 
-            #expect(registry.passivateIdle(now: farFuture) == 0)
+            #expect(await registry.passivateIdle(now: farFuture) == 0)
             #expect(registry.statistics.resident == 1)
 
             gate.advance(to: 1)
@@ -125,7 +125,7 @@ struct AggregateRegistryTests {
             #expect(receipt?.version == 1)
         }
 
-        #expect(registry.passivateIdle(now: farFuture) == 1)
+        #expect(await registry.passivateIdle(now: farFuture) == 1)
         #expect(registry.statistics.resident == 0)
         #expect(try await registry.current(stream).state.count == 1)
     }

@@ -85,3 +85,20 @@ extension ChangeKey {
     }
 }
 
+
+extension SalesforceRecord: SnapshottingAggregate {
+    public var snapshotStamp: String { "record-state/\(RecordState.binaryFormat)" }
+
+    public func encodeSnapshot(_ state: RecordState) -> [UInt8] {
+        var writer = ByteWriter(capacity: 512)
+        state.encodeBinary(into: &writer)
+        return writer.bytes
+    }
+
+    public func decodeSnapshot(_ bytes: [UInt8]) throws -> RecordState {
+        var reader = ByteReader(bytes)
+        let state = try RecordState(decodingBinary: &reader)
+        guard reader.isAtEnd else { throw SnapshotFormatError("a record snapshot has bytes after its state") }
+        return state
+    }
+}

@@ -13,6 +13,13 @@ public actor AggregateActor<A: Aggregate> {
     public nonisolated let stream: StreamName
     private let aggregate: A
     private let journal: any Journal
+    private let snapshots: (any AggregateSnapshotStore)?
+    private let codec: SnapshotCodec<A.State>?
+    private let snapshotEvery: UInt64
+    /// The stamp snapshots are saved and loaded with: the build and the state's encoding.
+    private let snapshotStamp: String
+    /// The version of the last snapshot saved or loaded.
+    private var snapshotVersion: UInt64 = 0
 
     private var state: A.State
     private var version: UInt64 = 0
@@ -22,12 +29,28 @@ public actor AggregateActor<A: Aggregate> {
     private var busy = false
     private var waiting: Deque<CheckedContinuation<Void, Never>> = []
 
-    /// An actor for `stream`; its state is recovered from `journal` on first use.
-    public init(stream: StreamName, aggregate: A, journal: any Journal) {
+    /// An actor for `stream`; its state is recovered from `journal` on first use, starting from
+    /// its snapshot in `snapshots` when there is a usable one.
+    ///
+    /// - Parameters:
+    ///   - snapshotEvery: save a snapshot after this many events since the last one.
+    ///   - buildIdentity: part of every snapshot's stamp: snapshots of another build are ignored.
+    public init(
+        stream: StreamName,
+        aggregate: A,
+        journal: any Journal,
+        snapshots: (any AggregateSnapshotStore)? = nil,
+        snapshotEvery: UInt64 = 100,
+        buildIdentity: String = "unversioned"
+    ) {
         self.stream = stream
         self.aggregate = aggregate
         self.journal = journal
         self.state = aggregate.initialState
+        self.codec = snapshots == nil ? nil : SnapshotCodec.of(aggregate)
+        self.snapshots = codec == nil ? nil : snapshots
+        self.snapshotEvery = max(1, snapshotEvery)
+        self.snapshotStamp = "build \(buildIdentity); \(codec?.stamp ?? "")"
     }
 
     /// Runs `command` to completion: decides, appends durably, evolves, and returns the receipt.
@@ -141,8 +164,35 @@ public actor AggregateActor<A: Aggregate> {
         if !pending.events.isEmpty {
             version = pending.baseVersion + UInt64(pending.events.count)
             position = firstPosition + UInt64(pending.events.count) - 1
+            if version - snapshotVersion >= snapshotEvery { saveSnapshot() }
         }
         release()
+    }
+
+    // MARK: - Snapshots
+
+    /// Saves a snapshot if the state has moved since the last one: called when the record is
+    /// passivated, so its next activation folds fewer events.
+    public func snapshotBeforePassivation() {
+        guard recovered, version > snapshotVersion else { return }
+        saveSnapshot()
+    }
+
+    private func saveSnapshot() {
+        guard let snapshots, let codec else { return }
+        snapshots.save(AggregateSnapshot(version: version, position: position, stamp: snapshotStamp, state: codec.encode(state)), of: stream)
+        snapshotVersion = version
+    }
+
+    /// The usable snapshot to recover from, if any: same stamp, decodable, and not ahead of the
+    /// stream (a snapshot is derived data; when in doubt, fold the whole stream).
+    private func loadSnapshot() async -> (state: A.State, version: UInt64, position: UInt64)? {
+        guard let snapshots, let codec,
+            let snapshot = try? await snapshots.snapshot(of: stream), snapshot.stamp == snapshotStamp,
+            let head = try? await journal.streamVersion(stream), snapshot.version <= head,
+            let state = try? codec.decode(snapshot.state)
+        else { return nil }
+        return (state, snapshot.version, snapshot.position)
     }
 
     /// Releases the turn without changing the state.
@@ -169,7 +219,11 @@ public actor AggregateActor<A: Aggregate> {
         var recoveredState = aggregate.initialState
         var recoveredVersion: UInt64 = 0
         var recoveredPosition: UInt64 = 0
-        var nextVersion: UInt64 = 1
+        if let snapshot = await loadSnapshot() {
+            (recoveredState, recoveredVersion, recoveredPosition) = snapshot
+            snapshotVersion = snapshot.version
+        }
+        var nextVersion: UInt64 = recoveredVersion + 1
         while true {
             let page: [RecordedEvent]
             do {

@@ -5,7 +5,7 @@ import Synchronization
 /// It follows the same contract as the durable journal (atomic appends, version checks, gap-free
 /// positions, the same stored record format with its checksum verified on every read); "durable"
 /// here only means "committed", and everything is gone when it is dropped.
-public final class InMemoryJournal: Journal {
+public final class InMemoryJournal: Journal, AggregateSnapshotStore {
     private struct State {
         /// The stored records; the record at index i has position i + 1.
         var records: [[UInt8]] = []
@@ -14,6 +14,7 @@ public final class InMemoryJournal: Journal {
     }
 
     private let state = Mutex(State())
+    private let snapshots = Mutex<[StreamName: AggregateSnapshot]>([:])
     private let commits = PositionWatch()
 
     /// An empty journal.
@@ -112,6 +113,19 @@ public final class InMemoryJournal: Journal {
 }
 
 /// Checks every journal applies to an append request before touching storage.
+extension InMemoryJournal {
+    public func snapshot(of stream: StreamName) async throws(JournalError) -> AggregateSnapshot? {
+        snapshots.withLock { $0[stream] }
+    }
+
+    public func save(_ snapshot: AggregateSnapshot, of stream: StreamName) {
+        snapshots.withLock { snapshots in
+            if let stored = snapshots[stream], stored.version > snapshot.version { return }
+            snapshots[stream] = snapshot
+        }
+    }
+}
+
 package enum AppendValidation {
     /// Throws `invalidAppend` for an empty request, an empty write or a stream written twice.
     package static func check(_ request: AppendRequest) throws(JournalError) {

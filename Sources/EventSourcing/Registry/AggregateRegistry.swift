@@ -22,16 +22,24 @@ public final class AggregateRegistry<A: Aggregate>: Sendable {
     }
 
     private let journal: any Journal
+    private let snapshots: (any AggregateSnapshotStore)?
     private let aggregates: [String: A]
     /// The settings this registry runs with.
     public let configuration: RegistryConfiguration
     private let state = Mutex(State())
 
-    /// A registry serving the categories in `aggregates` (category → aggregate definition).
-    public init(journal: any Journal, aggregates: [String: A], configuration: RegistryConfiguration = .init()) {
+    /// A registry serving the categories in `aggregates` (category → aggregate definition),
+    /// recovering records from `snapshots` (when given) plus the tail of their streams.
+    public init(
+        journal: any Journal,
+        aggregates: [String: A],
+        configuration: RegistryConfiguration = .init(),
+        snapshots: (any AggregateSnapshotStore)? = nil
+    ) {
         self.journal = journal
         self.aggregates = aggregates
         self.configuration = configuration
+        self.snapshots = snapshots
     }
 
     /// Runs `command` on the record `stream`, activating it first if it is not resident.
@@ -167,17 +175,38 @@ public final class AggregateRegistry<A: Aggregate>: Sendable {
     }
 
     /// Drops every resident record unused for longer than the idle timeout and with no command in
-    /// flight. Returns how many were passivated.
+    /// flight, snapshotting the ones that changed since their last snapshot. Returns how many
+    /// were passivated.
     @discardableResult
-    public func passivateIdle(now: ContinuousClock.Instant = .now) -> Int {
+    public func passivateIdle(now: ContinuousClock.Instant = .now) async -> Int {
         let deadline = now - configuration.idleTimeout
-        return state.withLock { state in
-            let before = state.entries.count
-            state.entries = state.entries.filter { _, entry in entry.inFlight > 0 || entry.lastUsed > deadline }
-            let removed = before - state.entries.count
-            state.passivations += UInt64(removed)
+        let removed = state.withLock { state in
+            var removed: [AggregateActor<A>] = []
+            state.entries = state.entries.filter { _, entry in
+                let keep = entry.inFlight > 0 || entry.lastUsed > deadline
+                if !keep { removed.append(entry.actor) }
+                return keep
+            }
+            state.passivations += UInt64(removed.count)
             return removed
         }
+        for actor in removed { await actor.snapshotBeforePassivation() }
+        return removed.count
+    }
+
+    /// Passivates the least recently used idle records once the resident count passes the cap
+    /// by a tenth, down to the cap (so the sort is paid once per tenth of the cap, not per
+    /// activation). Called under the lock; returns the actors to snapshot.
+    private func evictOverCap(_ state: inout State) -> [AggregateActor<A>] {
+        guard let cap = configuration.maxResident, state.entries.count > cap + max(1, cap / 10) else { return [] }
+        let idle = state.entries.filter { $0.value.inFlight == 0 }.sorted { $0.value.lastUsed < $1.value.lastUsed }
+        var evicted: [AggregateActor<A>] = []
+        for (stream, entry) in idle.prefix(state.entries.count - cap) {
+            state.entries[stream] = nil
+            evicted.append(entry.actor)
+        }
+        state.passivations += UInt64(evicted.count)
+        return evicted
     }
 
     /// Counters for monitoring: records resident now, activations and passivations so far.
@@ -190,17 +219,29 @@ public final class AggregateRegistry<A: Aggregate>: Sendable {
     private func checkOut(_ stream: StreamName) throws(RegistryError<A.Rejection>) -> AggregateActor<A> {
         guard let aggregate = aggregates[stream.category] else { throw .unknownCategory(stream.category) }
         let now = ContinuousClock.now
-        return state.withLock { state in
+        let (actor, evicted) = state.withLock { state in
             if let index = state.entries.index(forKey: stream) {
                 state.entries.values[index].inFlight += 1
                 state.entries.values[index].lastUsed = now
-                return state.entries.values[index].actor
+                return (state.entries.values[index].actor, [AggregateActor<A>]())
             }
-            let actor = AggregateActor(stream: stream, aggregate: aggregate, journal: journal)
+            let actor = AggregateActor(
+                stream: stream,
+                aggregate: aggregate,
+                journal: journal,
+                snapshots: snapshots,
+                snapshotEvery: configuration.snapshotEvery,
+                buildIdentity: configuration.buildIdentity
+            )
             state.entries[stream] = Entry(actor: actor, inFlight: 1, lastUsed: now)
             state.activations += 1
-            return actor
+            return (actor, evictOverCap(&state))
         }
+        if !evicted.isEmpty, snapshots != nil {
+            // Off the caller's path: the evicted records' snapshots need their actors' turns.
+            Task { for actor in evicted { await actor.snapshotBeforePassivation() } }
+        }
+        return actor
     }
 
     private func checkIn(_ stream: StreamName) {

@@ -20,7 +20,7 @@ public struct PassivationRunner<A: Aggregate>: Service {
             } catch {
                 return
             }
-            let removed = registry.passivateIdle()
+            let removed = await registry.passivateIdle()
             if removed > 0 {
                 logger.debug("passivated idle records", metadata: ["count": "\(removed)"])
             }

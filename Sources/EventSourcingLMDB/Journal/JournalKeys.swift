@@ -6,6 +6,8 @@ import EventSourcing
 /// - `streams`: stream name (2-byte big-endian length + UTF-8) + version (8 bytes big-endian)
 ///   → position. One stream's events are one contiguous key range.
 /// - `heads`: stream name (UTF-8) → the stream's current version (8 bytes big-endian).
+/// - `snapshots`: stream name (UTF-8) → the record's latest aggregate snapshot: version and
+///   position (8 bytes big-endian each), stamp (varuint length + UTF-8), encoded state.
 /// - `meta`: `indexed-through` → the last position whose `streams` and `heads` entries are
 ///   written (8 bytes big-endian); newer events are indexed in memory (`StreamIndexTail`).
 ///   Missing in journals written before the tail existed, whose index is always complete.
@@ -61,6 +63,8 @@ struct JournalDatabases: Sendable {
     let heads: LMDBDatabase
     /// `nil` only when a read-only environment predates it.
     let meta: LMDBDatabase?
+    /// `nil` only when a read-only environment predates it.
+    let snapshots: LMDBDatabase?
 
     init(environment: LMDBEnvironment) throws {
         events = try environment.openDatabase("events")
@@ -68,8 +72,10 @@ struct JournalDatabases: Sendable {
         heads = try environment.openDatabase("heads")
         if environment.configuration.readOnly {
             meta = try? environment.openDatabase("meta")
+            snapshots = try? environment.openDatabase("snapshots")
         } else {
             meta = try environment.openDatabase("meta")
+            snapshots = try environment.openDatabase("snapshots")
         }
     }
 }

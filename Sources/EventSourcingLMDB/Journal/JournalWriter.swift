@@ -24,6 +24,8 @@ final class JournalWriter: Sendable {
         var idle = false
         var closed = false
         var flushIndexOnClose = true
+        /// Aggregate snapshots to write with the next commit (the latest per stream).
+        var snapshots: [StreamName: AggregateSnapshot] = [:]
     }
 
     private let environment: LMDBEnvironment
@@ -88,6 +90,20 @@ final class JournalWriter: Sendable {
         }
     }
 
+    /// Queues an aggregate snapshot for the next commit (no fsync of its own unless the writer
+    /// is idle). Dropped once the writer is closed: snapshots are derived data.
+    func submit(snapshot: AggregateSnapshot, of stream: StreamName) {
+        let wake: Bool = queue.withLock { queue in
+            guard !queue.closed else { return false }
+            if let queued = queue.snapshots[stream], queued.version > snapshot.version { return false }
+            queue.snapshots[stream] = snapshot
+            let wake = queue.idle
+            queue.idle = false
+            return wake
+        }
+        if wake { wakeup.signal() }
+    }
+
     /// Stops taking appends, commits everything already queued, writes the in-memory stream index
     /// (unless `flushingIndex` is false, as after a crash), and waits for the thread to end.
     func stop(flushingIndex: Bool = true) async {
@@ -135,20 +151,21 @@ final class JournalWriter: Sendable {
     private func loop(lastPosition initialPosition: UInt64) {
         var lastPosition = initialPosition
         while true {
-            let batch: [Pending]? = queue.withLock { queue in
-                if queue.pending.isEmpty {
+            let work: (batch: [Pending], snapshots: [StreamName: AggregateSnapshot])? = queue.withLock { queue in
+                if queue.pending.isEmpty, queue.snapshots.isEmpty {
                     if queue.closed { return nil }
                     queue.idle = true
-                    return []
+                    return ([], [:])
                 }
-                return takeBatch(from: &queue.pending)
+                defer { queue.snapshots.removeAll() }
+                return (takeBatch(from: &queue.pending), queue.snapshots)
             }
-            guard let batch else { break }
-            if batch.isEmpty {
+            guard let work else { break }
+            if work.batch.isEmpty, work.snapshots.isEmpty {
                 wakeup.wait()
                 continue
             }
-            commit(batch, lastPosition: &lastPosition)
+            commit(work.batch, snapshots: work.snapshots, lastPosition: &lastPosition)
         }
         if queue.withLock({ $0.flushIndexOnClose }) { flushIndex(through: lastPosition) }
         let waiters = termination.withLock { termination in
@@ -159,6 +176,7 @@ final class JournalWriter: Sendable {
     }
 
     private func takeBatch(from pending: inout [Pending]) -> [Pending] {
+        guard !pending.isEmpty else { return [] }
         var events = 0
         var count = 0
         while count < pending.count, count == 0 || events + pending[count].append.eventCount <= maxBatchEvents {
@@ -174,7 +192,7 @@ final class JournalWriter: Sendable {
         return batch
     }
 
-    private func commit(_ batch: [Pending], lastPosition: inout UInt64) {
+    private func commit(_ batch: [Pending], snapshots: [StreamName: AggregateSnapshot], lastPosition: inout UInt64) {
         let started = ContinuousClock.now
         let committedAt = Timestamp.now()
         let startPosition = lastPosition
@@ -193,6 +211,7 @@ final class JournalWriter: Sendable {
                     committedAt: committedAt
                 )
                 results = try batch.map { try writer.write($0.append) }
+                try AggregateSnapshotCodec.write(snapshots, in: transaction, databases: databases)
                 endPosition = writer.position
                 indexed = writer.indexed
                 // A full tail rides along in this commit: one fsync for both.

@@ -6,7 +6,7 @@ import Logging
 /// Appends are acknowledged only after the transaction holding them has committed with fsync.
 /// Reads run in LMDB read transactions on the caller's task and see a consistent snapshot of the
 /// committed log; they never block the writer.
-public final class LMDBJournal: Journal {
+public final class LMDBJournal: Journal, AggregateSnapshotStore {
     /// The LMDB environment holding the journal (shared with checkpoints and snapshots).
     public let environment: LMDBEnvironment
     let databases: JournalDatabases
@@ -148,6 +148,21 @@ public final class LMDBJournal: Journal {
 
     public func waitForCommit(after position: UInt64) async {
         await commits.wait(until: position + 1)
+    }
+
+    // MARK: - AggregateSnapshotStore
+
+    public func snapshot(of stream: StreamName) async throws(JournalError) -> AggregateSnapshot? {
+        guard let database = databases.snapshots else { return nil }
+        return try read { transaction in
+            try JournalKeys.head(stream).withUnsafeBytes { key in
+                try transaction.withValue(in: database, forKey: key) { AggregateSnapshotCodec.decode($0) }
+            }.flatMap { $0 }
+        }
+    }
+
+    public func save(_ snapshot: AggregateSnapshot, of stream: StreamName) {
+        writer.submit(snapshot: snapshot, of: stream)
     }
 
     // MARK: - Reading

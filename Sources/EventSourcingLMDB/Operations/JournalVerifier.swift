@@ -49,7 +49,8 @@ public struct JournalVerification: Sendable {
 /// - every stream's versions 1, 2, 3, … without a gap;
 /// - the stream index: every event up to `indexed-through` has its `streams` entry pointing at
 ///   it and no entry points elsewhere, and every stream's `heads` entry is its last indexed
-///   version.
+///   version;
+/// - every aggregate snapshot decodes and stands for a version its stream has.
 public enum JournalVerifier {
     /// The most faults listed in a report (all are counted).
     public static let maxReportedFaults = 100
@@ -119,6 +120,7 @@ public enum JournalVerifier {
             report.streams = versions.count
             if report.indexedThrough == .max { report.indexedThrough = report.lastPosition }
             try checkIndexCounts(transaction, databases, indexedEvents: indexedEvents, versions: versions, into: &report)
+            try checkSnapshots(transaction, databases, versions: versions, into: &report)
             return report
         }
     }
@@ -151,6 +153,34 @@ public enum JournalVerifier {
                     message: "the stream index files version \(header.version) under position \(target.map(String.init) ?? "?")"
                 )
             )
+        }
+    }
+
+    /// Aggregate snapshots must decode and stand for a version their stream has.
+    private static func checkSnapshots(
+        _ transaction: LMDBTransaction,
+        _ databases: JournalDatabases,
+        versions: [StreamName: (last: UInt64, indexed: UInt64)],
+        into report: inout JournalVerification
+    ) throws {
+        guard let snapshots = databases.snapshots else { return }
+        try transaction.withCursor(in: snapshots) { cursor in
+            var entry = try cursor.first()
+            while let (key, value) = entry {
+                let name = String(decoding: key, as: UTF8.self)
+                let stream = StreamName(name)
+                if let snapshot = AggregateSnapshotCodec.decode(value), let stream {
+                    let head = versions[stream]?.last ?? 0
+                    if snapshot.version > head {
+                        report.report(
+                            JournalFault(stream: stream, message: "the aggregate snapshot is of version \(snapshot.version), the stream ends at \(head)")
+                        )
+                    }
+                } else {
+                    report.report(JournalFault(stream: stream, message: "the aggregate snapshot under \"\(name)\" does not decode"))
+                }
+                entry = try cursor.next()
+            }
         }
     }
 

@@ -27,12 +27,15 @@ public func buildApplication(_ configuration: TributaryConfiguration, logger: Lo
         journal = InMemoryJournal()
     }
     let mappings = configuration.mappings
+    var registryConfiguration = configuration.registry
+    registryConfiguration.buildIdentity = configuration.buildIdentity
     let registry = AggregateRegistry(
         journal: journal,
         aggregates: Dictionary(
             uniqueKeysWithValues: RecordType.allCases.map { ($0.rawValue, SalesforceRecord(type: $0, largeText: SalesforceLargeText())) }
         ),
-        configuration: configuration.registry
+        configuration: registryConfiguration,
+        snapshots: journal as? any AggregateSnapshotStore
     )
     let startupPosition = try await journal.lastPosition()
     let readModels = ReadModels(mappings: mappings)
