@@ -100,10 +100,13 @@ let package = Package(
             name: "tributary",
             dependencies: [
                 "CRM",
+                "EventSourcing",
+                "EventSourcingLMDB",
                 "HTTPAPI",
                 "JSON",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -5,6 +5,7 @@ import EventSourcingLMDB
 import HTTPAPI
 import Hummingbird
 import Logging
+import ServiceLifecycle
 
 /// `tributary serve`: open (or create) the journal, recover, and serve HTTP until SIGTERM/SIGINT.
 struct Serve: AsyncParsableCommand {
@@ -37,6 +38,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel = "info"
 
+    @Option(name: .customLong("shutdown-timeout"), help: "Seconds SIGTERM may take to drain, commit and snapshot before the remaining work is cancelled.")
+    var shutdownTimeoutSeconds = 30
+
     @Option(name: .customLong("snapshot-interval"), help: "Seconds between read-model snapshots (also taken on graceful shutdown).")
     var snapshotIntervalSeconds = 300
 
@@ -44,6 +48,7 @@ struct Serve: AsyncParsableCommand {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard idleTimeoutSeconds > 0 else { throw ValidationError("--idle-timeout must be positive") }
         guard maxResident >= 0 else { throw ValidationError("--max-resident must be 0 (no cap) or positive") }
+        guard shutdownTimeoutSeconds > 0 else { throw ValidationError("--shutdown-timeout must be positive") }
         guard snapshotIntervalSeconds > 0 else { throw ValidationError("--snapshot-interval must be positive") }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
@@ -77,7 +82,13 @@ struct Serve: AsyncParsableCommand {
                 "starting",
                 metadata: ["storage": "\(inMemory ? "memory" : dataDirectory)", "address": "\(host):\(port)"]
             )
-            try await application.runService()
+            // SIGTERM/SIGINT: stop taking requests, drain, commit, snapshot, close; past the
+            // timeout the rest is cancelled (queued appends still commit: the writer thread
+            // finishes its queue), so the process always ends.
+            var group = ServiceGroupConfiguration(services: [application], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            group.maximumGracefulShutdownDuration = .seconds(shutdownTimeoutSeconds)
+            group.maximumCancellationDuration = .seconds(5)
+            try await ServiceGroup(configuration: group).run()
         } catch let error as LMDBError {
             throw StartupError(message: "cannot open the journal in \(dataDirectory): \(error)")
         }

@@ -38,6 +38,8 @@ public struct LMDBError: Error, Hashable, CustomStringConvertible {
     private static func defaultHint(for code: Int32) -> String? {
         switch code {
         case ENOSPC: "the disk is full: free space, writes resume by themselves"
+        // LMDB reports a short write (what a full disk gives) as EIO.
+        case EIO: "a write failed: the disk may be full (free space, writes resume by themselves) or failing"
         case EACCES: "check the permissions of the data directory"
         case MDB_READERS_FULL: "too many concurrent readers: raise maxReaders"
         case MDB_VERSION_MISMATCH, MDB_INVALID: "the data directory was not written by a compatible LMDB"

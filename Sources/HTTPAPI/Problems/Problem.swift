@@ -1,3 +1,4 @@
+import EventSourcing
 import HTTPTypes
 import Hummingbird
 import JSON
@@ -89,5 +90,17 @@ extension Problem {
     /// 503 with `Retry-After`: the server cannot take this now; nothing was written.
     static func unavailable(_ detail: String, retryAfterSeconds: Int = 1) -> Problem {
         Problem(.serviceUnavailable, detail: detail, headers: [.retryAfter: String(retryAfterSeconds)])
+    }
+}
+
+extension RegistryError {
+    /// Why, in words for a problem's detail (no Swift type names).
+    var reason: String {
+        switch self {
+        case .unknownCategory(let category): "no aggregate serves \(category)"
+        case .command(.journal(let error)): error.description
+        case .command(.recovery(let error)): error.description
+        case .command(let error): "\(error)"
+        }
     }
 }

@@ -50,7 +50,7 @@ struct CDCRoutes {
                 context.logger.error("ingestion failed", metadata: ["stream": "\(error.stream)", "error": "\(error.underlying)"])
                 // The request's changes are journaled in one atomic append: none of them is durable.
                 throw Problem.unavailable(
-                    "the journal could not take the changes (\(error.underlying)); nothing was written; re-send the request"
+                    "the journal could not take the changes (\(error.underlying.reason)); nothing was written; re-send the request"
                 )
             }
             return Response.json(report.json)
