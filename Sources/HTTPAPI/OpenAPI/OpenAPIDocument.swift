@@ -70,7 +70,8 @@ enum OpenAPIDocument {
             "responses": {"200": {"description": "Projections", "content": {"application/json": {"schema": {
               "type": "array",
               "items": {"type": "object", "required": ["name", "position", "lag"], "properties": {
-                "name": {"type": "string"}, "position": {"type": "integer", "minimum": 0}, "lag": {"type": "integer", "minimum": 0}
+                "name": {"type": "string"}, "position": {"type": "integer", "minimum": 0}, "lag": {"type": "integer", "minimum": 0},
+                "restoredFromSnapshot": {"type": ["integer", "null"], "minimum": 0, "description": "The position this read model resumed after at start-up, from its snapshot; null when it replayed the log."}
               }}
             }}}}}
           }
