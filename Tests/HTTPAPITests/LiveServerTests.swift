@@ -185,7 +185,10 @@ struct LiveServerTests {
         try await application.test(.live) { client in
             let write = try await client.request("/v1/cdc", method: .post, json: changeEvent("CREATE", id: "001T1000001nI4jIAE", fields: ["Name": "Acme"]))
             let position = try #require(write.body["position"]?.int64Value)
-            let store = ProjectionSnapshotStore(directory: directory + "/snapshots", buildIdentity: "unversioned")
+            let reader = try LMDBJournal(directory: directory, configuration: .init(lmdb: .init(readOnly: true)))
+            let journalID = reader.journalID
+            await reader.close()
+            let store = ProjectionSnapshotStore(directory: directory + "/snapshots", buildIdentity: "unversioned journal \(journalID)")
             let deadline = ContinuousClock.now + .seconds(20)
             var saved: UInt64 = 0
             while saved < UInt64(position), ContinuousClock.now < deadline {
@@ -193,6 +196,40 @@ struct LiveServerTests {
                 saved = (try? store.load(name: "gaps", stamp: "gaps/1"))??.position ?? 0
             }
             #expect(saved == UInt64(position))
+        }
+    }
+
+    @Test func snapshotsLeftBesideAnotherHistoryOfEventsAreNotLoaded() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tributary-live-\(UUID().uuidString)").path
+        let restored = directory + "-restored"
+        defer {
+            try? FileManager.default.removeItem(atPath: directory)
+            try? FileManager.default.removeItem(atPath: restored)
+        }
+        let (views, _) = try await writeClients(try await testApplication(storage: .lmdb(directory: directory)))
+
+        // A point-in-time copy of the first event, then another event at position 2: a history as
+        // long as the original's, with the original's snapshots (of position 2) beside it.
+        let source = try LMDBJournal(directory: directory, configuration: .init(lmdb: .init(readOnly: true)))
+        let target = try LMDBJournal(directory: restored)
+        var importer = try await JournalImporter(journal: target)
+        try await importer.copy(from: source, until: .position(1))
+        _ = try await target.append(
+            AppendRequest(stream: StreamName(category: "notes", id: "1"), expectedVersion: .exact(0), events: [NewEvent(type: "Noted", data: "x")])
+        )
+        #expect(try await target.lastPosition() == 2)
+        await target.close()
+        await source.close()
+        try FileManager.default.copyItem(atPath: directory + "/snapshots", toPath: restored + "/snapshots")
+
+        let application = try await testApplication(storage: .lmdb(directory: restored))
+        try await application.test(.live) { client in
+            let restoredProjections = try await projections(client)
+            #expect(restoredProjections.values.allSatisfy { $0["restoredFromSnapshot"] == .null })
+            let first = try await client.request("/v1/clients/001T1000001nI4jIAE?minPosition=2")
+            #expect(first.body == views[0])
+            let second = try await client.request("/v1/clients/0015f00002JUXA8AAP")
+            #expect(second.status == .notFound)
         }
     }
 }

@@ -79,6 +79,8 @@ public struct JournalImporter {
     var nextPosition: UInt64
     private var writes: [StreamWrite] = []
     private var streamsInBatch: Set<StreamName> = []
+    /// The version each stream of the queued batch has reached (journal plus queued events).
+    private var versions: [StreamName: UInt64] = [:]
     private var batchEvents = 0
     /// Events appended so far.
     public private(set) var imported: UInt64 = 0
@@ -95,12 +97,30 @@ public struct JournalImporter {
         guard event.position == nextPosition else {
             throw .outOfSequence(position: event.position, expected: nextPosition)
         }
+        if writes.last?.stream != event.stream, streamsInBatch.contains(event.stream) {
+            // One append writes each stream once: a stream coming back starts the next append.
+            try await flush()
+        }
+        let current: UInt64
+        if let queued = versions[event.stream] {
+            current = queued
+        } else {
+            do {
+                current = try await journal.streamVersion(event.stream)
+            } catch {
+                throw .journal(error, firstPosition: event.position)
+            }
+        }
+        guard event.version == current + 1 else {
+            // Everything queued before this event is good: keep it, then stop here.
+            try await flush()
+            throw .versionOutOfSequence(position: event.position, stream: event.stream, version: event.version, expected: current + 1)
+        }
+        versions[event.stream] = event.version
         let newEvent = NewEvent(type: event.type, metadata: event.metadata, data: event.data, recordedAt: event.recordedAt)
         if let last = writes.last, last.stream == event.stream {
             writes[writes.count - 1].events.append(newEvent)
         } else {
-            // One append writes each stream once: a stream coming back starts the next append.
-            if streamsInBatch.contains(event.stream) { try await flush() }
             writes.append(StreamWrite(stream: event.stream, expectedVersion: .exact(event.version - 1), events: [newEvent]))
             streamsInBatch.insert(event.stream)
         }
@@ -126,6 +146,7 @@ public struct JournalImporter {
         imported += UInt64(batchEvents)
         writes.removeAll(keepingCapacity: true)
         streamsInBatch.removeAll(keepingCapacity: true)
+        versions.removeAll(keepingCapacity: true)
         batchEvents = 0
     }
 }
@@ -134,6 +155,8 @@ public struct JournalImporter {
 public enum JournalImportError: Error, Sendable, CustomStringConvertible {
     /// The event is not the journal's next position.
     case outOfSequence(position: UInt64, expected: UInt64)
+    /// The event is not the next version of its stream.
+    case versionOutOfSequence(position: UInt64, stream: StreamName, version: UInt64, expected: UInt64)
     /// The journal refused or failed an append (e.g. a version that does not follow its stream).
     case journal(JournalError, firstPosition: UInt64)
 
@@ -141,6 +164,8 @@ public enum JournalImportError: Error, Sendable, CustomStringConvertible {
         switch self {
         case .outOfSequence(let position, let expected):
             "event at position \(position) does not continue the journal, which expects position \(expected) next"
+        case .versionOutOfSequence(let position, let stream, let version, let expected):
+            "event at position \(position) is version \(version) of \(stream), which expects version \(expected) next"
         case .journal(let error, let first):
             "the append of the events from position \(first) failed: \(error)"
         }

@@ -1,3 +1,4 @@
+import CLMDB
 import EventSourcing
 
 /// The key layouts of the journal's LMDB databases.
@@ -11,8 +12,11 @@ import EventSourcing
 /// - `meta`: `indexed-through` → the last position whose `streams` and `heads` entries are
 ///   written (8 bytes big-endian); newer events are indexed in memory (`StreamIndexTail`).
 ///   Missing in journals written before the tail existed, whose index is always complete.
+///   `journal-id` → 16 random bytes naming this history of events: a new directory filled by
+///   `import` or `restore --to` gets its own, so snapshots of another history are never loaded.
 enum JournalKeys {
     static let indexedThrough = Array("indexed-through".utf8)
+    static let journalID = Array("journal-id".utf8)
 
     /// The longest stream name a key can hold (LMDB keys are at most 511 bytes).
     static let maxStreamNameLength = 400
@@ -58,6 +62,14 @@ enum JournalKeys {
 
 /// The named databases the journal keeps in its environment.
 struct JournalDatabases: Sendable {
+    private static func openIfPresent(_ name: String, in environment: LMDBEnvironment) throws -> LMDBDatabase? {
+        do {
+            return try environment.openDatabase(name)
+        } catch let error as LMDBError where error.code == MDB_NOTFOUND {
+            return nil
+        }
+    }
+
     let events: LMDBDatabase
     let streams: LMDBDatabase
     let heads: LMDBDatabase
@@ -71,8 +83,9 @@ struct JournalDatabases: Sendable {
         streams = try environment.openDatabase("streams")
         heads = try environment.openDatabase("heads")
         if environment.configuration.readOnly {
-            meta = try? environment.openDatabase("meta")
-            snapshots = try? environment.openDatabase("snapshots")
+            // Older journals lack these; any other failure is real and reported.
+            meta = try Self.openIfPresent("meta", in: environment)
+            snapshots = try Self.openIfPresent("snapshots", in: environment)
         } else {
             meta = try environment.openDatabase("meta")
             snapshots = try environment.openDatabase("snapshots")

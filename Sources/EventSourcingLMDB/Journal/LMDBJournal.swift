@@ -15,6 +15,9 @@ public final class LMDBJournal: Journal, AggregateSnapshotStore {
     private let tail: StreamIndexTail
     /// Held by a writable journal: one writing process per directory.
     private let writerLock: WriterLock?
+    /// Names this history of events (hex): a directory filled by `import` or `restore --to` has
+    /// its own, so derived data kept outside LMDB (read-model snapshots) can tell histories apart.
+    public let journalID: String
 
     /// Opens (or creates) the journal in `directory` and starts its writer thread. Call `close()`
     /// to stop it.
@@ -27,6 +30,7 @@ public final class LMDBJournal: Journal, AggregateSnapshotStore {
         if !configuration.lmdb.readOnly {
             try Self.stampIndexFormat(environment: environment, databases: databases, lastPosition: last)
         }
+        journalID = try Self.readJournalID(environment: environment, databases: databases)
         tail = try Self.rebuildTail(environment: environment, databases: databases, lastPosition: last)
         writer = JournalWriter(
             environment: environment,
@@ -208,13 +212,27 @@ public final class LMDBJournal: Journal, AggregateSnapshotStore {
 
     /// Records, in a journal that has no `indexed-through` key yet (a new one, or one from
     /// before the tail, whose index is complete), that the index is complete through the end.
+    /// Also gives a journal without a `journal-id` (a new one, or an older one) its id.
     private static func stampIndexFormat(environment: LMDBEnvironment, databases: JournalDatabases, lastPosition: UInt64) throws {
         guard let meta = databases.meta else { return }
         try environment.withWriteTransaction { transaction in
             if try transaction.bytes(in: meta, forKey: JournalKeys.indexedThrough) == nil {
                 try transaction.put(in: meta, key: JournalKeys.indexedThrough, value: JournalKeys.uint64(lastPosition))
             }
+            if try transaction.bytes(in: meta, forKey: JournalKeys.journalID) == nil {
+                var generator = SystemRandomNumberGenerator()
+                let id = (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }
+                try transaction.put(in: meta, key: JournalKeys.journalID, value: id)
+            }
         }
+    }
+
+    private static func readJournalID(environment: LMDBEnvironment, databases: JournalDatabases) throws -> String {
+        let id = try environment.withReadTransaction { transaction in
+            try databases.meta.flatMap { try transaction.bytes(in: $0, forKey: JournalKeys.journalID) }
+        }
+        guard let id else { return "unknown" }
+        return id.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
     }
 
     private static func readLastPosition(environment: LMDBEnvironment, events: LMDBDatabase) throws -> UInt64 {

@@ -22,7 +22,12 @@ public func buildApplication(_ configuration: TributaryConfiguration, logger: Lo
         let lmdbJournal = try LMDBJournal(directory: directory, configuration: journalConfiguration)
         services.append(LMDBJournalService(journal: lmdbJournal, logger: logger))
         journal = lmdbJournal
-        snapshotStore = ProjectionSnapshotStore(directory: directory + "/snapshots", buildIdentity: configuration.buildIdentity)
+        // Stamped with the journal's history too: snapshots beside a journal replaced by another
+        // (a restore or import moved into place) are never loaded.
+        snapshotStore = ProjectionSnapshotStore(
+            directory: directory + "/snapshots",
+            buildIdentity: "\(configuration.buildIdentity) journal \(lmdbJournal.journalID)"
+        )
     case .inMemory:
         journal = InMemoryJournal()
     }
