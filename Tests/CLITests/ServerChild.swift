@@ -19,7 +19,7 @@ final class ServerChild {
     }
 
     /// Starts a server on `directory` and waits until it answers `/ready`.
-    static func start(dataDirectory directory: String) async throws -> ServerChild {
+    static func start(dataDirectory directory: String, arguments extra: [String] = []) async throws -> ServerChild {
         let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("tributary")
         let inBuild = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../.build/debug/tributary")
         let executable = try #require([beside, inBuild].first { FileManager.default.isExecutableFile(atPath: $0.path) })
@@ -27,7 +27,7 @@ final class ServerChild {
         FileManager.default.createFile(atPath: logFile.path, contents: nil)
         let process = Process()
         process.executableURL = executable
-        process.arguments = ["serve", "--data-dir", directory, "--port", "0", "--log-level", "info"]
+        process.arguments = ["serve", "--data-dir", directory, "--port", "0", "--log-level", "info"] + extra
         let log = try FileHandle(forWritingTo: logFile)
         process.standardOutput = log
         process.standardError = log

@@ -125,6 +125,8 @@ struct JournalOperationsTests {
                 _ = try await journal.append(AppendRequest(stream: counterStream("w\(round % 7)"), expectedVersion: .any, events: [testEvent("w")]))
             }
         }
+        // Copy once the writes are under way, so the copy is taken in the middle of them.
+        while try await journal.lastPosition() < 20 { try await Task.sleep(for: .milliseconds(1)) }
         let backupTarget = target.path + "/copy"
         let report = try JournalBackup.copy(directory: directory.path, to: backupTarget)
         try await writer.value
@@ -135,8 +137,30 @@ struct JournalOperationsTests {
         let copy = try LMDBJournal(directory: backupTarget)
         let copied = try await copy.readEverything()
         await copy.close()
+        #expect(copied.count >= 20)
         #expect(copied == Array(original.prefix(copied.count)))
         #expect(throws: LMDBError.self) { try JournalBackup.copy(directory: directory.path, to: backupTarget) }
+    }
+
+    @Test func startUpRefusesToIndexALogWhoseVersionsDoNotFollowOn() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        // The index is not written (as after a crash): start-up must index the events itself.
+        try await writeJournal(directory, crash: true)
+        try tamper(directory) { transaction, databases in
+            try transaction.delete(in: databases.events, key: JournalKeys.event(5))
+            // Position 5 again, but as version 5 of a (version 4 is missing).
+            var record = try #require(try transaction.bytes(in: databases.events, forKey: JournalKeys.event(3)))
+            record.withUnsafeMutableBytes { $0.storeBytes(of: UInt64(5).littleEndian, toByteOffset: 5, as: UInt64.self) }
+            try transaction.put(in: databases.events, key: JournalKeys.event(5), value: record)
+        }
+        let error = #expect(throws: JournalError.self) { try LMDBJournal(directory: directory.path) }
+        guard case .corruptEvent(let position, let reason)? = error else {
+            Issue.record("expected corruptEvent, got \(String(describing: error))")
+            return
+        }
+        #expect(position == 5)
+        #expect(reason.contains("version 5 of counters/a follows version 3"))
     }
 
     @Test func aSecondWriterOnOneDirectoryIsRefusedAndReadersAreNot() async throws {

@@ -184,12 +184,15 @@ public actor AggregateActor<A: Aggregate> {
         snapshotVersion = version
     }
 
-    /// The usable snapshot to recover from, if any: same stamp, decodable, and not ahead of the
-    /// stream (a snapshot is derived data; when in doubt, fold the whole stream).
+    /// The usable snapshot to recover from, if any: same stamp, decodable, and of a version the
+    /// stream has at the same position (a snapshot is derived data; when in doubt, fold the
+    /// whole stream).
     private func loadSnapshot() async -> (state: A.State, version: UInt64, position: UInt64)? {
         guard let snapshots, let codec,
             let snapshot = try? await snapshots.snapshot(of: stream), snapshot.stamp == snapshotStamp,
-            let head = try? await journal.streamVersion(stream), snapshot.version <= head,
+            // The stream must have that version at that position: the snapshot is of this history.
+            let event = try? await journal.readStream(stream, fromVersion: snapshot.version, limit: 1).first,
+            event.version == snapshot.version, event.position == snapshot.position,
             let state = try? codec.decode(snapshot.state)
         else { return nil }
         return (state, snapshot.version, snapshot.position)

@@ -17,6 +17,8 @@ public final class AggregateRegistry<A: Aggregate>: Sendable {
 
     private struct State {
         var entries: [StreamName: Entry] = [:]
+        /// Whether an eviction past the resident cap is under way (one at a time).
+        var evicting = false
         var activations: UInt64 = 0
         var passivations: UInt64 = 0
     }
@@ -195,18 +197,34 @@ public final class AggregateRegistry<A: Aggregate>: Sendable {
     }
 
     /// Passivates the least recently used idle records once the resident count passes the cap
-    /// by a tenth, down to the cap (so the sort is paid once per tenth of the cap, not per
-    /// activation). Called under the lock; returns the actors to snapshot.
-    private func evictOverCap(_ state: inout State) -> [AggregateActor<A>] {
-        guard let cap = configuration.maxResident, state.entries.count > cap + max(1, cap / 10) else { return [] }
-        let idle = state.entries.filter { $0.value.inFlight == 0 }.sorted { $0.value.lastUsed < $1.value.lastUsed }
-        var evicted: [AggregateActor<A>] = []
-        for (stream, entry) in idle.prefix(state.entries.count - cap) {
-            state.entries[stream] = nil
-            evicted.append(entry.actor)
+    /// by a tenth, down to the cap, so the sort is paid once per tenth of the cap rather than per
+    /// activation. The candidates are listed under the lock but sorted outside it; a record used
+    /// again in between is kept.
+    private func evictOverCap() {
+        guard let cap = configuration.maxResident else { return }
+        let candidates: [(stream: StreamName, lastUsed: ContinuousClock.Instant)]? = state.withLock { state in
+            guard !state.evicting, state.entries.count > cap + max(1, cap / 10) else { return nil }
+            state.evicting = true
+            return state.entries.compactMap { $0.value.inFlight == 0 ? ($0.key, $0.value.lastUsed) : nil }
         }
-        state.passivations += UInt64(evicted.count)
-        return evicted
+        guard let candidates else { return }
+        let excess = max(0, candidates.count - cap)
+        let oldest = candidates.sorted { $0.lastUsed < $1.lastUsed }.prefix(excess)
+        let evicted: [AggregateActor<A>] = state.withLock { state in
+            defer { state.evicting = false }
+            var evicted: [AggregateActor<A>] = []
+            for candidate in oldest {
+                guard let entry = state.entries[candidate.stream], entry.inFlight == 0, entry.lastUsed == candidate.lastUsed else { continue }
+                state.entries[candidate.stream] = nil
+                evicted.append(entry.actor)
+            }
+            state.passivations += UInt64(evicted.count)
+            return evicted
+        }
+        if !evicted.isEmpty, snapshots != nil {
+            // Off the caller's path: the evicted records' snapshots need their actors' turns.
+            Task { for actor in evicted { await actor.snapshotBeforePassivation() } }
+        }
     }
 
     /// Counters for monitoring: records resident now, activations and passivations so far.
@@ -219,11 +237,11 @@ public final class AggregateRegistry<A: Aggregate>: Sendable {
     private func checkOut(_ stream: StreamName) throws(RegistryError<A.Rejection>) -> AggregateActor<A> {
         guard let aggregate = aggregates[stream.category] else { throw .unknownCategory(stream.category) }
         let now = ContinuousClock.now
-        let (actor, evicted) = state.withLock { state in
+        let (actor, activated) = state.withLock { state in
             if let index = state.entries.index(forKey: stream) {
                 state.entries.values[index].inFlight += 1
                 state.entries.values[index].lastUsed = now
-                return (state.entries.values[index].actor, [AggregateActor<A>]())
+                return (state.entries.values[index].actor, false)
             }
             let actor = AggregateActor(
                 stream: stream,
@@ -235,12 +253,9 @@ public final class AggregateRegistry<A: Aggregate>: Sendable {
             )
             state.entries[stream] = Entry(actor: actor, inFlight: 1, lastUsed: now)
             state.activations += 1
-            return (actor, evictOverCap(&state))
+            return (actor, true)
         }
-        if !evicted.isEmpty, snapshots != nil {
-            // Off the caller's path: the evicted records' snapshots need their actors' turns.
-            Task { for actor in evicted { await actor.snapshotBeforePassivation() } }
-        }
+        if activated { evictOverCap() }
         return actor
     }
 

@@ -39,6 +39,8 @@ final class JournalWriter: Sendable {
     /// Whether the thread has ended, and who waits for it to.
     private let termination = Mutex<(ended: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
     private let statistics = Mutex(JournalWriterStatistics())
+    /// Commits left before the next index flush may be tried, after one failed.
+    private let flushBackoff = Mutex(0)
 
     init(
         environment: LMDBEnvironment,
@@ -200,7 +202,14 @@ final class JournalWriter: Sendable {
         var endPosition = startPosition
         var indexed: [StreamIndexTail.Entry] = []
         var flushed = false
-        do {
+        // A full tail rides along with this commit (one fsync for both), unless a recent flush
+        // failed: then commits go on without it for a while, so a flush that cannot fit (a
+        // nearly full disk) never blocks appends that would.
+        let mayFlush = flushBackoff.withLock { backoff in
+            defer { backoff = max(0, backoff - 1) }
+            return backoff == 0
+        }
+        func attempt(flushing: Bool) throws {
             try environment.withWriteTransaction { transaction in
                 // This body may run again after the map grows: it starts from scratch each time.
                 var writer = BatchWriter(
@@ -214,8 +223,7 @@ final class JournalWriter: Sendable {
                 try AggregateSnapshotCodec.write(snapshots, in: transaction, databases: databases)
                 endPosition = writer.position
                 indexed = writer.indexed
-                // A full tail rides along in this commit: one fsync for both.
-                flushed = tail.eventCount + indexed.count >= indexFlushEvents
+                flushed = flushing && tail.eventCount + indexed.count >= indexFlushEvents
                 if flushed {
                     try StreamIndexFlush.write(
                         tail.allStreams(adding: indexed),
@@ -224,6 +232,14 @@ final class JournalWriter: Sendable {
                         databases: databases
                     )
                 }
+            }
+        }
+        do {
+            do {
+                try attempt(flushing: mayFlush)
+            } catch where flushed {
+                flushBackoff.withLock { $0 = 256 }
+                try attempt(flushing: false)
             }
         } catch {
             let failure = JournalError.storage("\(error)")

@@ -194,14 +194,27 @@ public final class LMDBJournal: Journal, AggregateSnapshotStore {
             let tail = StreamIndexTail(indexedThrough: indexedThrough)
             guard indexedThrough < lastPosition else { return tail }
             var entries: [StreamIndexTail.Entry] = []
+            var heads: [StreamName: UInt64] = [:]
+            var expected = indexedThrough + 1
             try transaction.withCursor(in: databases.events) { cursor in
                 var entry = try cursor.seek(atLeast: JournalKeys.event(indexedThrough + 1))
                 while let (key, value) = entry {
-                    guard let position = JournalKeys.position(fromEventKey: key) else {
-                        throw JournalError.storage("an events key is not 8 bytes long")
+                    guard let position = JournalKeys.position(fromEventKey: key), position == expected else {
+                        throw JournalError.corruptEvent(position: expected, reason: "missing: the log has a position gap (run tributary verify)")
                     }
                     let (stream, version) = try EventRecordCodec.streamAndVersion(position: position, record: value)
+                    // The tail maps versions by counting: a version that does not follow on would
+                    // shift every later one, so refuse to start rather than index it wrong.
+                    let previous = try heads[stream] ?? JournalIndexRebuild.indexedHead(of: stream, in: transaction, databases)
+                    guard version == previous + 1 else {
+                        throw JournalError.corruptEvent(
+                            position: position,
+                            reason: "version \(version) of \(stream) follows version \(previous) (run tributary verify)"
+                        )
+                    }
+                    heads[stream] = version
                     entries.append((stream, version, position))
+                    expected = position + 1
                     entry = try cursor.next()
                 }
             }

@@ -9,7 +9,7 @@ import Synchronization
 /// event, several times the size of the events themselves, and the fsync of those pages
 /// dominated every commit. Instead the writer keeps the entries of events committed after
 /// `indexedThrough` here, and writes them all at once (`JournalWriter` flushes when the tail
-/// holds `flushThreshold` events, and on close), so one page write serves many records. The
+/// holds `indexFlushEvents` events, and on close), so one page write serves many records. The
 /// index is derived data: after a crash, start-up rebuilds the tail by scanning the events after
 /// `indexedThrough`, which the flush stores in the same transaction as the entries it writes.
 ///

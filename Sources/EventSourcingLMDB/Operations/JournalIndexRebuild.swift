@@ -4,17 +4,19 @@ import EventSourcing
 import Glibc
 #endif
 
-/// Rebuilds a journal's stream index (`streams`, `heads`, `indexed-through`) from its events:
-/// the in-place part of `tributary restore`. The events are the source of truth; the index is
-/// derived from them, so it can always be thrown away and written again.
+/// Rebuilds what a journal derives from its events, in place: the stream index (`streams`,
+/// `heads`, `indexed-through`) is written again and the aggregate snapshots are dropped (records
+/// then recover from their whole streams and snapshot afresh). The events are the source of
+/// truth; everything else can always be thrown away and derived again.
 public enum JournalIndexRebuild {
     /// Events indexed per write transaction: each commits an index complete through its last
     /// event, so an interrupted rebuild leaves a usable journal that start-up completes.
     static let chunkSize = 65_536
 
     /// Rebuilds the index of the journal in `directory`, which no other process may be writing
-    /// to. Every record's checksum is checked on the way; a damaged record stops the rebuild
-    /// (run `verify`), leaving the index complete through the events before it.
+    /// to. Every record's checksum, and that positions and versions follow on, is checked on
+    /// the way; a fault stops the rebuild (run `verify`), leaving the index complete through the
+    /// last chunk written before it (start-up indexes the rest in memory).
     ///
     /// - Returns: the events and streams indexed.
     public static func rebuild(directory: String, progress: (UInt64, UInt64) -> Void = { _, _ in }) throws -> (events: UInt64, streams: Int) {
@@ -27,6 +29,7 @@ public enum JournalIndexRebuild {
         let total = try environment.withWriteTransaction { transaction in
             try transaction.empty(databases.streams)
             try transaction.empty(databases.heads)
+            if let snapshots = databases.snapshots { try transaction.empty(snapshots) }
             try transaction.put(in: meta, key: JournalKeys.indexedThrough, value: JournalKeys.uint64(0))
             return UInt64(try transaction.count(in: databases.events))
         }
@@ -48,6 +51,13 @@ public enum JournalIndexRebuild {
                             throw JournalError.corruptEvent(position: expected, reason: "missing: the log has a position gap (run verify)")
                         }
                         let header = try EventRecordCodec.verifiedHeader(position: position, record: value)
+                        let previous = try chunk[header.stream].map(\.head) ?? indexedHead(of: header.stream, in: transaction, databases)
+                        guard header.version == previous + 1 else {
+                            throw JournalError.corruptEvent(
+                                position: position,
+                                reason: "version \(header.version) of \(header.stream) follows version \(previous) (run verify)"
+                            )
+                        }
                         if let index = chunk.index(forKey: header.stream) {
                             chunk.values[index].positions.append(position)
                         } else {
@@ -72,5 +82,13 @@ public enum JournalIndexRebuild {
             progress(indexed, total)
         }
         return (indexed, streams.count)
+    }
+
+    /// The version the written index holds for `stream` (0 when none).
+    static func indexedHead(of stream: StreamName, in transaction: LMDBTransaction, _ databases: JournalDatabases) throws -> UInt64 {
+        let stored = try JournalKeys.head(stream).withUnsafeBytes { key in
+            try transaction.withValue(in: databases.heads, forKey: key) { JournalKeys.uint64(from: $0) }
+        }
+        return stored.flatMap { $0 } ?? 0
     }
 }

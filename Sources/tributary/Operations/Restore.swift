@@ -8,8 +8,8 @@ struct Restore: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Rebuild a journal's derived data from its events, or restore it as of a point in time into a new directory.",
         discussion: """
-            Without --to: rebuilds the stream index of --data-dir from its events (no server may run on \
-            it). With --to: copies the events up to --until-position or --until-time (all when neither \
+            Without --to: rebuilds the stream index of --data-dir from its events and drops its record \
+            snapshots (no server may run on it). With --to: copies the events up to --until-position or --until-time (all when neither \
             is given) into a new directory, leaving --data-dir untouched. Read models are rebuilt from \
             the journal when a server starts on the directory.
             """
