@@ -23,7 +23,8 @@ struct AggregateSnapshotTests {
     let stream = StreamName(category: "counters", id: "001")
     let stamp = "build unversioned; counter/1"
 
-    func registry(_ journal: InMemoryJournal, _ configuration: RegistryConfiguration = .init()) -> AggregateRegistry<Counter> {
+    /// A registry snapshotting every 4 events (so a snapshot is looked up from 2 events on).
+    func registry(_ journal: InMemoryJournal, _ configuration: RegistryConfiguration = .init(snapshotEvery: 4)) -> AggregateRegistry<Counter> {
         AggregateRegistry(journal: journal, aggregates: ["counters": Counter()], configuration: configuration, snapshots: journal)
     }
 

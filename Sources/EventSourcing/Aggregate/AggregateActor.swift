@@ -222,9 +222,26 @@ public actor AggregateActor<A: Aggregate> {
         var recoveredState = aggregate.initialState
         var recoveredVersion: UInt64 = 0
         var recoveredPosition: UInt64 = 0
-        if let snapshot = await loadSnapshot() {
-            (recoveredState, recoveredVersion, recoveredPosition) = snapshot
-            snapshotVersion = snapshot.version
+        if snapshots != nil {
+            // Most activations are of records with no events, or a few: ask for the head first
+            // (often answered from memory), and look a snapshot up only when it can save folding.
+            let head: UInt64
+            do {
+                head = try await journal.streamVersion(stream)
+            } catch {
+                throw .journal(error)
+            }
+            if head == 0 {
+                state = recoveredState
+                version = 0
+                position = 0
+                recovered = true
+                return
+            }
+            if head >= max(2, snapshotEvery / 4), let snapshot = await loadSnapshot() {
+                (recoveredState, recoveredVersion, recoveredPosition) = snapshot
+                snapshotVersion = snapshot.version
+            }
         }
         var nextVersion: UInt64 = recoveredVersion + 1
         while true {
