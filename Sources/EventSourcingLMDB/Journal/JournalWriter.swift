@@ -255,6 +255,11 @@ final class JournalWriter: Sendable {
         }
         let elapsed = ContinuousClock.now - started
         statistics.withLock { statistics in
+            if flushed {
+                statistics.indexFlushes += 1
+                statistics.indexFlushTime += elapsed
+            }
+            statistics.longestCommit = max(statistics.longestCommit, elapsed)
             statistics.commits += 1
             statistics.events += endPosition - startPosition
             statistics.lastBatchRequests = batch.count
@@ -278,4 +283,9 @@ public struct JournalWriterStatistics: Sendable, Hashable {
     public var lastBatchRequests: Int = 0
     /// Time spent writing and committing.
     public var totalCommitTime: Duration = .zero
+    /// Commits that also wrote the in-memory stream index, and the time they took.
+    public var indexFlushes: UInt64 = 0
+    public var indexFlushTime: Duration = .zero
+    /// The longest commit so far.
+    public var longestCommit: Duration = .zero
 }

@@ -18,7 +18,9 @@ public struct LMDBJournalService: Service {
 
     public func run() async throws {
         try? await gracefulShutdown()
+        // Read before closing: the environment answers nothing afterwards.
         let statistics = journal.writerStatistics
+        let mapBytes = journal.environment.mapSize
         await journal.close()
         logger.info(
             "journal closed",
@@ -26,6 +28,10 @@ public struct LMDBJournalService: Service {
                 "commits": "\(statistics.commits)",
                 "events": "\(statistics.events)",
                 "commitSeconds": "\(statistics.totalCommitTime)",
+                "indexFlushes": "\(statistics.indexFlushes)",
+                "indexFlushSeconds": "\(statistics.indexFlushTime)",
+                "longestCommit": "\(statistics.longestCommit)",
+                "mapBytes": "\(mapBytes)",
             ]
         )
     }
