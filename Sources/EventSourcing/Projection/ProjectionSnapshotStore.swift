@@ -129,11 +129,6 @@ public struct ProjectionSnapshotStore: Sendable {
         return Snapshot(position: position, bytes: Array(try take(Int(length))))
     }
 
-    /// Deletes the snapshot of `name`, if any.
-    public func remove(name: String) {
-        unlink(path(of: name))
-    }
-
     private func append<T: FixedWidthInteger>(_ value: T, to bytes: inout [UInt8]) {
         withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
     }

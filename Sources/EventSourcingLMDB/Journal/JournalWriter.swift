@@ -137,7 +137,7 @@ final class JournalWriter: Sendable {
             try environment.withWriteTransaction { transaction in
                 try StreamIndexFlush.write(tail.allStreams(adding: []), through: position, in: transaction, databases: databases)
             }
-            tail.clear(indexedThrough: position)
+            tail.clear()
         } catch {
             statistics.withLock { $0.failedCommits += 1 }
         }
@@ -249,7 +249,7 @@ final class JournalWriter: Sendable {
         }
         lastPosition = endPosition
         if flushed {
-            tail.clear(indexedThrough: endPosition)
+            tail.clear()
         } else {
             tail.add(indexed)
         }

@@ -191,7 +191,7 @@ public final class LMDBJournal: Journal, AggregateSnapshotStore {
             // Journals from before the tail indexed every commit: complete through the end. Open
             // stamps the key (see `stampIndexFormat`), so only those lack it.
             let indexedThrough = min(stored.flatMap { bytes in bytes.withUnsafeBytes { JournalKeys.uint64(from: $0) } } ?? lastPosition, lastPosition)
-            let tail = StreamIndexTail(indexedThrough: indexedThrough)
+            let tail = StreamIndexTail()
             guard indexedThrough < lastPosition else { return tail }
             var entries: [StreamIndexTail.Entry] = []
             var heads: [StreamName: UInt64] = [:]

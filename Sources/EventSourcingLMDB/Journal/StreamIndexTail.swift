@@ -29,18 +29,12 @@ final class StreamIndexTail: Sendable {
     private struct State {
         var streams: [StreamName: Stream] = [:]
         var events = 0
-        var indexedThrough: UInt64
     }
 
-    private let state: Mutex<State>
+    private let state = Mutex(State())
 
-    /// An empty tail over an index complete through position `indexedThrough`.
-    init(indexedThrough: UInt64) {
-        state = Mutex(State(indexedThrough: indexedThrough))
-    }
-
-    /// The last position whose index entry is in LMDB.
-    var indexedThrough: UInt64 { state.withLock { $0.indexedThrough } }
+    /// An empty tail.
+    init() {}
 
     /// The number of events in the tail.
     var eventCount: Int { state.withLock { $0.events } }
@@ -79,12 +73,11 @@ final class StreamIndexTail: Sendable {
         }
     }
 
-    /// Empties the tail once its entries are in LMDB, which is now complete through `position`.
-    func clear(indexedThrough position: UInt64) {
+    /// Empties the tail once its entries are in LMDB.
+    func clear() {
         state.withLock { state in
             state.streams.removeAll(keepingCapacity: true)
             state.events = 0
-            state.indexedThrough = position
         }
     }
 }
