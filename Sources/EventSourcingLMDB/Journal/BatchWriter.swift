@@ -58,10 +58,7 @@ struct BatchWriter {
     private func version(of write: PreparedAppend.Write) throws -> UInt64 {
         if let head = heads[write.stream] { return head }
         if let recent = tail.stream(write.stream) { return recent.head }
-        let stored = try write.headKey.withUnsafeBytes { key in
-            try transaction.withValue(in: databases.heads, forKey: key) { JournalKeys.uint64(from: $0) }
-        }
-        return stored.flatMap { $0 } ?? 0
+        return try databases.indexedHead(key: write.headKey, in: transaction)
     }
 
     private func writeEvent(_ body: EventRecordCodec.EncodedBody, version: UInt64) throws {

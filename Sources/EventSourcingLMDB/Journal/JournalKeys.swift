@@ -92,3 +92,19 @@ struct JournalDatabases: Sendable {
         }
     }
 }
+
+extension JournalDatabases {
+    /// The version the written index (`heads`) holds for the stream whose head key is `key`
+    /// (`JournalKeys.head`); 0 when it has none. Newer versions may be in the in-memory tail.
+    func indexedHead(key: [UInt8], in transaction: LMDBTransaction) throws -> UInt64 {
+        let stored = try key.withUnsafeBytes { key in
+            try transaction.withValue(in: heads, forKey: key) { JournalKeys.uint64(from: $0) }
+        }
+        return stored.flatMap { $0 } ?? 0
+    }
+
+    /// The version the written index holds for `stream`; 0 when it has none.
+    func indexedHead(of stream: StreamName, in transaction: LMDBTransaction) throws -> UInt64 {
+        try indexedHead(key: JournalKeys.head(stream), in: transaction)
+    }
+}

@@ -142,12 +142,7 @@ public final class LMDBJournal: Journal, AggregateSnapshotStore {
 
     public func streamVersion(_ stream: StreamName) async throws(JournalError) -> UInt64 {
         if let recent = tail.stream(stream) { return recent.head }
-        return try read { transaction in
-            let stored = try JournalKeys.head(stream).withUnsafeBytes { key in
-                try transaction.withValue(in: databases.heads, forKey: key) { JournalKeys.uint64(from: $0) }
-            }
-            return stored.flatMap { $0 } ?? 0
-        }
+        return try read { transaction in try databases.indexedHead(of: stream, in: transaction) }
     }
 
     public func waitForCommit(after position: UInt64) async {
@@ -205,7 +200,7 @@ public final class LMDBJournal: Journal, AggregateSnapshotStore {
                     let (stream, version) = try EventRecordCodec.streamAndVersion(position: position, record: value)
                     // The tail maps versions by counting: a version that does not follow on would
                     // shift every later one, so refuse to start rather than index it wrong.
-                    let previous = try heads[stream] ?? JournalIndexRebuild.indexedHead(of: stream, in: transaction, databases)
+                    let previous = try heads[stream] ?? databases.indexedHead(of: stream, in: transaction)
                     guard version == previous + 1 else {
                         throw JournalError.corruptEvent(
                             position: position,

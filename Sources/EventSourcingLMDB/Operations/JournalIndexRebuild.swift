@@ -51,7 +51,7 @@ public enum JournalIndexRebuild {
                             throw JournalError.corruptEvent(position: expected, reason: "missing: the log has a position gap (run verify)")
                         }
                         let header = try EventRecordCodec.verifiedHeader(position: position, record: value)
-                        let previous = try chunk[header.stream].map(\.head) ?? indexedHead(of: header.stream, in: transaction, databases)
+                        let previous = try chunk[header.stream].map(\.head) ?? databases.indexedHead(of: header.stream, in: transaction)
                         guard header.version == previous + 1 else {
                             throw JournalError.corruptEvent(
                                 position: position,
@@ -82,13 +82,5 @@ public enum JournalIndexRebuild {
             progress(indexed, total)
         }
         return (indexed, streams.count)
-    }
-
-    /// The version the written index holds for `stream` (0 when none).
-    static func indexedHead(of stream: StreamName, in transaction: LMDBTransaction, _ databases: JournalDatabases) throws -> UInt64 {
-        let stored = try JournalKeys.head(stream).withUnsafeBytes { key in
-            try transaction.withValue(in: databases.heads, forKey: key) { JournalKeys.uint64(from: $0) }
-        }
-        return stored.flatMap { $0 } ?? 0
     }
 }
