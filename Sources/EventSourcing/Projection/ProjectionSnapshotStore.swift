@@ -52,8 +52,8 @@ public struct ProjectionSnapshotStore: Sendable {
     }
 
     /// Writes `bytes` as the snapshot of `name` at `position`, replacing the previous one.
-    public func save(name: String, stamp: String, position: UInt64, bytes: [UInt8]) throws(SnapshotIOError) {
-        if mkdir(directory, 0o755) != 0, errno != EEXIST { throw SnapshotIOError(operation: "mkdir \(directory)", code: errno) }
+    public func save(name: String, stamp: String, position: UInt64, bytes: [UInt8]) throws(FileIOError) {
+        if mkdir(directory, 0o755) != 0, errno != EEXIST { throw FileIOError(operation: "mkdir \(directory)", code: errno) }
         let stamp = fullStamp(stamp)
         var file = Self.magic
         append(UInt32(stamp.utf8.count), to: &file)
@@ -63,39 +63,7 @@ public struct ProjectionSnapshotStore: Sendable {
         file.append(contentsOf: bytes)
         append(CRC32C.checksum(file), to: &file)
 
-        let target = path(of: name)
-        let temporary = target + ".tmp"
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw SnapshotIOError(operation: "open \(temporary)", code: errno) }
-        let written = file.withUnsafeBytes { buffer -> Bool in
-            var offset = 0
-            while offset < buffer.count {
-                let count = write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
-                if count < 0 {
-                    if errno == EINTR { continue }
-                    return false
-                }
-                offset += count
-            }
-            return true
-        }
-        let code = errno
-        guard written, fsync(descriptor) == 0 else {
-            close(descriptor)
-            unlink(temporary)
-            throw SnapshotIOError(operation: "write \(temporary)", code: written ? errno : code)
-        }
-        close(descriptor)
-        guard rename(temporary, target) == 0 else {
-            let code = errno
-            unlink(temporary)
-            throw SnapshotIOError(operation: "rename \(temporary)", code: code)
-        }
-        let directoryDescriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if directoryDescriptor >= 0 {
-            fsync(directoryDescriptor)
-            close(directoryDescriptor)
-        }
+        try DurableFile.write(file, to: path(of: name))
     }
 
     /// The snapshot of `name` if there is one stamped `stamp` and intact; `nil` when there is
@@ -103,7 +71,7 @@ public struct ProjectionSnapshotStore: Sendable {
     public func load(name: String, stamp: String) throws(Rejection) -> Snapshot? {
         let stamp = fullStamp(stamp)
         let path = path(of: name)
-        guard let file = readFile(path) else { return nil }
+        guard let file = DurableFile.read(path) else { return nil }
         var offset = 0
         func take(_ count: Int) throws(Rejection) -> ArraySlice<UInt8> {
             guard count >= 0, count <= file.count - offset else { throw Rejection(reason: "\(path) is truncated") }
@@ -132,31 +100,5 @@ public struct ProjectionSnapshotStore: Sendable {
     private func append<T: FixedWidthInteger>(_ value: T, to bytes: inout [UInt8]) {
         withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
     }
-
-    private func readFile(_ path: String) -> [UInt8]? {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return nil }
-        defer { close(descriptor) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0, errno == EINTR { continue }
-            guard count > 0 else { break }
-            bytes.append(contentsOf: chunk[..<count])
-        }
-        return bytes
-    }
 }
 
-/// A snapshot file could not be written.
-public struct SnapshotIOError: Error, Sendable, CustomStringConvertible {
-    /// The call that failed.
-    public var operation: String
-    /// Its errno.
-    public var code: Int32
-
-    public var description: String {
-        "\(operation) failed: \(String(cString: strerror(code)))"
-    }
-}
