@@ -26,8 +26,8 @@ func tributary(_ arguments: [String], input: Data? = nil) throws -> CommandResul
     let outputFile = scratch.appendingPathComponent("stdout")
     let errorFile = scratch.appendingPathComponent("stderr")
     try (input ?? Data()).write(to: inputFile)
-    FileManager.default.createFile(atPath: outputFile.path, contents: nil)
-    FileManager.default.createFile(atPath: errorFile.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: outputFile.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: errorFile.path, contents: nil)
 
     let process = Process()
     process.executableURL = executable

@@ -157,10 +157,17 @@ struct OperationsCommandTests {
         try environment.withWriteTransaction { try $0.empty(streams) }
         environment.close()
         #expect(try tributary(["verify", "--data-dir", directory]).status == 1)
+        // Derived data a server left beside the journal.
+        let readModels = try LMDBProjectionStorage(directory: directory + "/readmodels")
+        try readModels.close()
+        try FileManager.default.createDirectory(atPath: directory + "/snapshots", withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: directory + "/snapshots/gaps.snapshot", contents: Data("x".utf8))
 
         let result = try tributary(["restore", "--data-dir", directory])
         #expect(result.status == 0)
         #expect(result.standardOutput.contains("rebuilt the stream index of \(directory): 5 events in 2 streams"))
+        #expect(!FileManager.default.fileExists(atPath: directory + "/readmodels"))
+        #expect(!FileManager.default.fileExists(atPath: directory + "/snapshots"))
         #expect(try tributary(["verify", "--data-dir", directory]).status == 0)
         let journal = try LMDBJournal(directory: directory)
         #expect(try await journal.readStream(StreamName(category: "counters", id: "a"), fromVersion: 1, limit: 10) == original.filter { $0.stream.id == "a" })

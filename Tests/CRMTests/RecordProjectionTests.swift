@@ -1,6 +1,7 @@
 @testable import CRM
 import EventSourcing
 import JSON
+import Synchronization
 import Testing
 
 @Suite("RecordProjection")
@@ -18,9 +19,9 @@ struct RecordProjectionTests {
         )
     }
 
-    @Test func viewsFollowEventsAndIgnoreOtherTypes() async {
+    @Test func viewsFollowEventsAndIgnoreOtherTypes() async throws {
         let projection = RecordProjection(mapping: .defaultClient)
-        await projection.apply([
+        try await projection.apply([
             recorded(.created, id: "b", position: 1, version: 1, at: 10, fields: ["Name": "B"]),
             recorded(.updated, id: "b", position: 2, version: 2, at: 20, fields: ["Industry": "Energy"]),
             RecordedEvent(
@@ -28,7 +29,7 @@ struct RecordProjectionTests {
                 recordedAt: .now(), metadata: ["source": "cdc", "entity": "Opportunity"], data: ["fields": [:]]
             ),
         ])
-        let view = await projection.view(id: "b")
+        let view = try await projection.view(id: "b")
         #expect(view?.version == 2)
         #expect(view?.position == 2)
         #expect(view?.fields["name"] == "B")
@@ -37,28 +38,28 @@ struct RecordProjectionTests {
         #expect(await projection.undecodableEvents == 0)
     }
 
-    @Test func listsPageInIDOrderAndHideDeletedRecords() async {
+    @Test func listsPageInIDOrderAndHideDeletedRecords() async throws {
         let projection = RecordProjection(mapping: .defaultClient)
         var events: [RecordedEvent] = []
         for (offset, id) in ["c", "a", "e", "b", "d"].enumerated() {
             events.append(recorded(.created, id: id, position: UInt64(offset + 1), version: 1, at: 10, fields: ["Name": .string(id)]))
         }
         events.append(recorded(.deleted, id: "b", position: 6, version: 2, at: 20))
-        await projection.apply(events)
+        try await projection.apply(events)
 
-        let first = await projection.list(RecordQuery(limit: 2))
+        let first = try await projection.list(RecordQuery(limit: 2))
         #expect(first.items.map(\.id) == ["a", "c"])
         #expect(first.next == "c")
-        let second = await projection.list(RecordQuery(after: first.next, limit: 2))
+        let second = try await projection.list(RecordQuery(after: first.next, limit: 2))
         #expect(second.items.map(\.id) == ["d", "e"])
         #expect(second.next == nil)
-        let all = await projection.list(RecordQuery(includeDeleted: true, limit: 10))
+        let all = try await projection.list(RecordQuery(includeDeleted: true, limit: 10))
         #expect(all.items.map(\.id) == ["a", "b", "c", "d", "e"])
-        let filtered = await projection.list(RecordQuery(filters: ["name": "d"], limit: 10))
+        let filtered = try await projection.list(RecordQuery(filters: ["name": "d"], limit: 10))
         #expect(filtered.items.map(\.id) == ["d"])
     }
 
-    @Test func filtersOnAReferenceFieldFollowChangesAndPageInIDOrder() async {
+    @Test func filtersOnAReferenceFieldFollowChangesAndPageInIDOrder() async throws {
         let projection = RecordProjection(mapping: .defaultDeal)
         func deal(_ id: String, account: String, position: UInt64, version: UInt64 = 1, kind: RecordEventKind = .created) -> RecordedEvent {
             let event = RecordEvent(
@@ -71,19 +72,131 @@ struct RecordProjectionTests {
                 recordedAt: .now(), metadata: stored.metadata, data: stored.data
             )
         }
-        await projection.apply([
+        try await projection.apply([
             deal("d3", account: "A", position: 1), deal("d1", account: "A", position: 2), deal("d2", account: "B", position: 3),
             deal("d4", account: "A", position: 4),
         ])
         // d4 moves to another account; the filter must follow.
-        await projection.apply([deal("d4", account: "B", position: 5, version: 2, kind: .updated)])
+        try await projection.apply([deal("d4", account: "B", position: 5, version: 2, kind: .updated)])
 
-        let first = await projection.list(RecordQuery(filters: ["clientId": "A"], limit: 1))
+        let first = try await projection.list(RecordQuery(filters: ["clientId": "A"], limit: 1))
         #expect(first.items.map(\.id) == ["d1"])
-        let rest = await projection.list(RecordQuery(filters: ["clientId": "A"], after: first.next, limit: 10))
+        let rest = try await projection.list(RecordQuery(filters: ["clientId": "A"], after: first.next, limit: 10))
         #expect(rest.items.map(\.id) == ["d3"])
-        let both = await projection.list(RecordQuery(filters: ["clientId": "B", "name": "d4"], limit: 10))
+        let both = try await projection.list(RecordQuery(filters: ["clientId": "B", "name": "d4"], limit: 10))
         #expect(both.items.map(\.id) == ["d4"])
-        #expect(await projection.list(RecordQuery(filters: ["clientId": "nobody"], limit: 10)).items.isEmpty)
+        #expect(try await projection.list(RecordQuery(filters: ["clientId": "nobody"], limit: 10)).items.isEmpty)
+    }
+
+    @Test func aReferenceListSkipsDeletedRecordsAndStillFillsItsPage() async throws {
+        let projection = RecordProjection(mapping: .defaultDeal)
+        var events: [RecordedEvent] = []
+        for index in 0..<7 {
+            let event = RecordEvent(
+                kind: .created, body: ChangeBody(fields: ["AccountId": "A", "Name": .string("d\(index)")]),
+                facts: ChangeFacts(source: .cdc, entity: "Opportunity", commitTimestamp: 1)
+            )
+            let stored = SalesforceRecord(type: .deals).encode(event)
+            events.append(RecordedEvent(
+                position: UInt64(index + 1), stream: StreamName(category: "deals", id: "d\(index)"), version: 1, type: stored.type,
+                recordedAt: .now(), metadata: stored.metadata, data: stored.data
+            ))
+        }
+        try await projection.apply(events)
+        var deletions: [RecordedEvent] = []
+        for (offset, index) in [0, 1, 2, 4].enumerated() {
+            let stored = SalesforceRecord(type: .deals).encode(
+                RecordEvent(kind: .deleted, body: ChangeBody(fields: [:]), facts: ChangeFacts(source: .cdc, entity: "Opportunity", commitTimestamp: 2))
+            )
+            deletions.append(RecordedEvent(
+                position: UInt64(8 + offset), stream: StreamName(category: "deals", id: "d\(index)"), version: 2, type: stored.type,
+                recordedAt: .now(), metadata: stored.metadata, data: stored.data
+            ))
+        }
+        try await projection.apply(deletions)
+        let page = try await projection.list(RecordQuery(filters: ["clientId": "A"], limit: 2))
+        #expect(page.items.map(\.id) == ["d3", "d5"])
+        #expect(page.next == "d5")
+        let last = try await projection.list(RecordQuery(filters: ["clientId": "A"], after: page.next, limit: 2))
+        #expect(last.items.map(\.id) == ["d6"])
+        #expect(last.next == nil)
+        #expect(try await projection.records(referencing: "A", through: "clientId").map(\.id) == ["d3", "d5", "d6"])
+        #expect(try await projection.records(referencing: "A", through: "clientId", includeDeleted: true).count == 7)
+    }
+
+    @Test func aProjectionReopenedOnItsStoreResumesWithItsViewsCountsAndCheckpoint() async throws {
+        let store = InMemoryProjectionStore()
+        let first = try RecordProjection(mapping: .defaultClient, store: store)
+        try await first.apply([
+            recorded(.created, id: "a", position: 1, version: 1, at: 10, fields: ["Name": "A"]),
+            recorded(.created, id: "b", position: 2, version: 1, at: 10, fields: ["Name": "B"]),
+            RecordedEvent(
+                position: 3, stream: StreamName(category: "clients", id: "c"), version: 1, type: "ClientExploded",
+                recordedAt: .now(), metadata: [:], data: [:]
+            ),
+        ])
+        let reopened = try RecordProjection(mapping: .defaultClient, store: store)
+        #expect(reopened.applied.position == 3)
+        #expect(await reopened.count == 2)
+        #expect(await reopened.undecodableEvents == 1)
+        #expect(try await reopened.view(id: "a") == first.view(id: "a"))
+        try await reopened.apply([recorded(.updated, id: "a", position: 4, version: 2, at: 20, fields: ["Industry": "Energy"])])
+        let view = try await reopened.view(id: "a")
+        #expect(view?.fields["name"] == "A")
+        #expect(view?.fields["industry"] == "Energy")
+        #expect(view?.version == 2)
+        #expect(await reopened.count == 2)
+    }
+
+    @Test func aFailedCommitLeavesTheProjectionAsItWasAndTheSameEventsApplyLater() async throws {
+        let store = FailingStore()
+        let projection = try RecordProjection(mapping: .defaultClient, store: store)
+        try await projection.apply([recorded(.created, id: "a", position: 1, version: 1, at: 10, fields: ["Name": "A"])])
+        store.failing = true
+        let update = [recorded(.updated, id: "a", position: 2, version: 2, at: 20, fields: ["Name": "Renamed"])]
+        await #expect(throws: FailingStore.DiskFull.self) { try await projection.apply(update) }
+        #expect(try await projection.view(id: "a")?.fields["name"] == "A")
+        store.failing = false
+        try await projection.apply(update)
+        #expect(try await projection.view(id: "a")?.fields["name"] == "Renamed")
+        #expect(try await projection.view(id: "a")?.version == 2)
+        #expect(await projection.count == 1)
+    }
+
+    @Test func otherTypesEventsMoveTheStoredCheckpointOnlyEveryFewPositions() async throws {
+        let store = InMemoryProjectionStore()
+        let projection = try RecordProjection(mapping: .defaultClient, store: store)
+        func deal(at position: UInt64) -> RecordedEvent {
+            RecordedEvent(
+                position: position, stream: StreamName(category: "deals", id: "006"), version: position, type: "DealCreated",
+                recordedAt: .now(), metadata: [:], data: [:]
+            )
+        }
+        try await projection.apply([deal(at: 5)])
+        #expect(try store.checkpoint().position == 0)
+        try await projection.apply([deal(at: RecordProjection.checkpointLag + 1)])
+        #expect(try store.checkpoint().position == RecordProjection.checkpointLag + 1)
+    }
+}
+
+/// A store that can be made to fail its commits, as a full disk does.
+final class FailingStore: ProjectionStore {
+    struct DiskFull: Error {}
+    private let inner = InMemoryProjectionStore()
+    private let failingNow = Atomic(false)
+    /// Whether commits fail.
+    var failing: Bool {
+        get { failingNow.load(ordering: .relaxed) }
+        set { failingNow.store(newValue, ordering: .relaxed) }
+    }
+
+    func checkpoint() throws -> ProjectionCheckpoint { inner.checkpoint() }
+    func values(forKeys keys: [[UInt8]]) throws -> [[UInt8]?] { inner.values(forKeys: keys) }
+    func scan(from start: [UInt8], _ visit: (_ key: [UInt8], _ value: [UInt8]) throws -> Bool) throws {
+        try inner.scan(from: start, visit)
+    }
+    func commit(_ changes: ProjectionChanges) throws {
+        if failing { throw DiskFull() }
+        inner.commit(changes)
     }
 }

@@ -51,6 +51,24 @@ struct ProjectionRunnerTests {
         #expect(projection.applied.position == 300)
     }
 
+    @Test func aProjectionThatFailsIsHandedTheSameEventsAgainWhileTheOthersGoOn() async throws {
+        let journal = InMemoryJournal()
+        let failing = RecordingProjection(name: "failing")
+        let healthy = RecordingProjection(name: "healthy")
+        await failing.fail(times: 3)
+        try await appendEvents(50, to: journal)
+        let runner = ProjectionRunner(
+            journal: journal, projections: [failing, healthy], batchSize: 16, retryDelay: .milliseconds(10), logger: logger
+        )
+        try await whileRunning(runner) {
+            await healthy.applied.wait(until: 50)
+            await failing.applied.wait(until: 50)
+        }
+        #expect(await failing.failures == 3)
+        #expect(await failing.positions == Array(1...50))
+        #expect(await healthy.positions == Array(1...50))
+    }
+
     @Test func concurrentAppendsAreAppliedExactlyOnce() async throws {
         let journal = InMemoryJournal()
         let projection = RecordingProjection()

@@ -68,7 +68,8 @@ struct SummaryAndRebuildTests {
             $0.mappings = try! MappingFile.load(file.path)
             $0.mappingsFile = file.path
         }
-        try await app.test(.router) { client in
+        let changed = #"{"mappings": [{"aggregate": "clients", "object": "Account", "fields": [{"name": "name", "source": "Name"}, {"name": "industry", "source": "Sector__c"}, {"name": "site", "source": "Site", "transforms": ["lowercase"]}]}]}"#
+        let position = try await app.test(.router) { client in
             let write = try await client.request(
                 "/v1/cdc", method: .post,
                 json: changeEvent("CREATE", id: clientID, fields: ["Name": "Acme", "Industry": "Energy", "Sector__c": "Utilities", "Site": "HQ"])
@@ -79,7 +80,6 @@ struct SummaryAndRebuildTests {
             #expect(before.body["fields"]?["site"] == nil)
             let eventsBefore = try await client.request("/v1/clients/\(clientID)/events")
 
-            let changed = #"{"mappings": [{"aggregate": "clients", "object": "Account", "fields": [{"name": "name", "source": "Name"}, {"name": "industry", "source": "Sector__c"}, {"name": "site", "source": "Site", "transforms": ["lowercase"]}]}]}"#
             try Data(changed.utf8).write(to: file)
             let rebuild = try await client.request("/v1/admin/projections/rebuild", method: .post)
             #expect(rebuild.status == .accepted)
@@ -104,6 +104,19 @@ struct SummaryAndRebuildTests {
             let refused = try await client.request("/v1/admin/projections/rebuild", method: .post)
             #expect(refused.status == .unprocessableContent)
             #expect(refused.body["detail"]?.stringValue?.contains("money") == true)
+            #expect(try await client.request("/v1/clients/\(clientID)").body["fields"]?["site"] == "hq")
+            return position
+        }
+
+        // The rebuilt read model is the one stored: a restart under the new mapping resumes it.
+        try Data(changed.utf8).write(to: file)
+        let restarted = try await testApplication(storage: .lmdb(directory: directory.appendingPathComponent("data").path)) {
+            $0.mappings = try! MappingFile.load(file.path)
+            $0.mappingsFile = file.path
+        }
+        try await restarted.test(.router) { client in
+            let clients = try await client.request("/v1/projections").body.arrayValue?.first { $0["name"] == "clients" }
+            #expect(clients?["restoredFromSnapshot"] == .number(JSONNumber(position)))
             #expect(try await client.request("/v1/clients/\(clientID)").body["fields"]?["site"] == "hq")
         }
     }

@@ -55,11 +55,11 @@ private struct Mirror {
             _ = try await ingestor.ingest(try ingestor.validate(request))
         }
         let projection = RecordProjection(mapping: .defaultClient)
-        await projection.apply(try await journal.readAll(after: 0, limit: 100_000))
+        try await projection.apply(try await journal.readAll(after: 0, limit: 100_000))
         var views: [String: JSONValue] = [:]
         var sourceValues: [String: [String: JSONValue]] = [:]
         for id in History.recordIDs {
-            if let view = await projection.view(id: id) {
+            if let view = try await projection.view(id: id) {
                 views[id] = ["deleted": .bool(view.deleted), "fields": .object(view.fields)]
             }
             let state = try await registry.current(StreamName(category: "clients", id: id)).state

@@ -22,18 +22,18 @@ public struct ClientSummary: Sendable {
     var sums: (dealAmount: Bool, contractValue: Bool)
 
     /// Builds the summary of client `id`; `nil` when the client is unknown.
-    public static func build(id: String, from readModels: ReadModels) async -> ClientSummary? {
-        guard let clients = readModels.projection(.clients), let client = await clients.view(id: id) else { return nil }
-        let platforms = await readModels.projection(.platforms)?.records(referencing: id, through: "clientId") ?? []
-        let contracts = await readModels.projection(.contracts)?.records(referencing: id, through: "clientId") ?? []
-        let deals = await readModels.projection(.deals)?.records(referencing: id, through: "clientId") ?? []
+    public static func build(id: String, from readModels: ReadModels) async throws -> ClientSummary? {
+        guard let clients = readModels.projection(.clients), let client = try await clients.view(id: id) else { return nil }
+        let platforms = try await readModels.projection(.platforms)?.records(referencing: id, through: "clientId") ?? []
+        let contracts = try await readModels.projection(.contracts)?.records(referencing: id, through: "clientId") ?? []
+        let deals = try await readModels.projection(.deals)?.records(referencing: id, through: "clientId") ?? []
         var services: [String: RecordView] = [:]
         if let serviceProjection = readModels.projection(.services) {
-            for service in await serviceProjection.records(referencing: id, through: "clientId") {
+            for service in try await serviceProjection.records(referencing: id, through: "clientId") {
                 services[service.id] = service
             }
             for contract in contracts {
-                for service in await serviceProjection.records(referencing: contract.id, through: "contractId") {
+                for service in try await serviceProjection.records(referencing: contract.id, through: "contractId") {
                     services[service.id] = service
                 }
             }
@@ -41,7 +41,7 @@ public struct ClientSummary: Sendable {
         var withSubservices: [(service: RecordView, subservices: [RecordView])] = []
         let subserviceProjection = readModels.projection(.subservices)
         for service in services.values.sorted(by: { $0.id < $1.id }) {
-            let subservices = await subserviceProjection?.records(referencing: service.id, through: "serviceId") ?? []
+            let subservices = try await subserviceProjection?.records(referencing: service.id, through: "serviceId") ?? []
             withSubservices.append((service, subservices))
         }
         return ClientSummary(

@@ -1,18 +1,19 @@
 import EventSourcing
 import JSON
 
-/// The read model of one record type: every record's mapped view, kept current from the log.
+/// The read model of one record type: every record's state, kept current from the log in a
+/// `ProjectionStore`, and shown through the field mapping when read.
 ///
 /// It folds each record's events with the aggregate's own `evolve`, so views converge exactly as
-/// the aggregates do, and applies the field mapping to produce the view. Ids are kept sorted
-/// lazily (new ids are merged in on the next list query) so ingestion never pays for ordering.
-public actor RecordProjection: SnapshottableProjection {
-    private struct Entry {
-        var state: RecordState
-        /// `nil` while the record is known only from a gap event: it has no content to show.
-        var view: RecordView?
-    }
-
+/// the aggregates do. The state lives in the store, not in the actor: with the LMDB store the
+/// read model costs page cache, not heap, however many records there are, and a restart resumes
+/// from the store's checkpoint without replaying or loading anything. The mapping is applied
+/// when a view is read, so the store holds only what the events said.
+///
+/// The store holds, in key order (see `RecordKeys`), every record by id and an index of
+/// reference fields (field, target id, record id), so `clientId=…` filters and client
+/// summaries cost the records that match rather than every record of the type.
+public actor RecordProjection: Projection {
     public nonisolated let name: String
     public nonisolated let applied = PositionWatch()
     /// The record type this projection serves.
@@ -20,174 +21,148 @@ public actor RecordProjection: SnapshottableProjection {
     /// The mapping this projection's views follow.
     public nonisolated let mapping: EntityMapping
     private let aggregate: SalesforceRecord
-    /// The reference fields, and for each, target id → ids of the records referencing it.
-    private let referenceFields: [String]
-    private var references: [String: [String: Set<String>]] = [:]
+    private let store: any ProjectionStore
+    /// The reference fields, whose values are indexed.
+    private let referenceFields: [FieldMapping]
 
-    private var records: [String: Entry] = [:]
-    private var sortedIDs: [String] = []
-    private var newIDs: [String] = []
-    private var undecodable = 0
-    /// The position of the last event folded in (for snapshots: `applied` moves after `apply`).
-    private var statePosition: UInt64 = 0
+    private var recordCount: Int
+    private var undecodable: Int
+    /// The position of the stored checkpoint.
+    private var storedPosition: UInt64
 
-    /// A projection of `mapping.recordType` records.
+    /// How far the stored checkpoint may lag behind `applied` when only other record types'
+    /// events arrive: a restart re-reads at most this many positions for nothing.
+    static let checkpointLag: UInt64 = 100_000
+
+    /// A projection of `mapping.recordType` records kept in memory.
     public init(mapping: EntityMapping) {
+        self.init(mapping: mapping, store: InMemoryProjectionStore(), checkpoint: ProjectionCheckpoint(position: 0))
+    }
+
+    /// A projection of `mapping.recordType` records kept in `store`, resuming from its checkpoint.
+    /// The store must have been opened with this projection's `stateStamp`.
+    public init(mapping: EntityMapping, store: any ProjectionStore) throws {
+        self.init(mapping: mapping, store: store, checkpoint: try store.checkpoint())
+    }
+
+    private init(mapping: EntityMapping, store: any ProjectionStore, checkpoint: ProjectionCheckpoint) {
         self.recordType = mapping.recordType
         self.name = mapping.recordType.rawValue
         self.aggregate = SalesforceRecord(type: mapping.recordType)
         self.mapping = mapping
-        self.referenceFields = mapping.fields.compactMap { field in
-            if case .reference = field.type { return field.name }
-            return nil
+        self.store = store
+        self.referenceFields = mapping.fields.filter { field in
+            if case .reference = field.type { return true }
+            return false
         }
+        var reader = ByteReader(checkpoint.metadata)
+        recordCount = Int((try? reader.readVarUInt()) ?? 0)
+        undecodable = Int((try? reader.readVarUInt()) ?? 0)
+        storedPosition = checkpoint.position
+        applied.advance(to: checkpoint.position)
     }
 
-    public func apply(_ events: [RecordedEvent]) {
-        if let last = events.last { statePosition = max(statePosition, last.position) }
+    /// What the stored state depends on: its encodings, the record type and the mapping (whose
+    /// reference fields are indexed). State stored under another stamp is rebuilt, not misread.
+    public static func stateStamp(for mapping: EntityMapping) -> String {
+        let mappingText = Array(mapping.canonicalText.utf8)
+        let fingerprint = String(CRC32C.checksum(mappingText), radix: 16)
+        return "records/\(StoredRecord.format)/state\(RecordState.binaryFormat)/\(mapping.recordType.rawValue)/mapping-\(fingerprint)-\(mappingText.count)"
+    }
+
+    // MARK: - Applying events
+
+    /// Folds `events` into the stored records and commits them with the new checkpoint. Throws
+    /// when the store fails (a full disk); the store is then unchanged and the events can be
+    /// applied again.
+    public func apply(_ events: [RecordedEvent]) throws {
+        guard let last = events.last else { return }
         let category = recordType.rawValue
-        // States are folded event by event; views (the mapping, the reference index) are built
-        // once per record per batch, from its last event: a replay or a burst of changes to one
-        // record pays for the mapping once.
-        var touched: [String: (version: UInt64, position: UInt64)] = [:]
-        var order: [String] = []
+        var decoded: [(id: String, event: RecordEvent, at: EventPosition)] = []
+        var undecodableNow = 0
+        var ids: [String] = []
+        var seen: Set<String> = []
         for recorded in events where recorded.stream.category == category {
             guard let event = try? aggregate.decode(recorded) else {
-                undecodable += 1
+                undecodableNow += 1
                 continue
             }
             let id = recorded.stream.id
-            if records[id] == nil { newIDs.append(id) }
-            // Mutating through the subscript folds the state in place, without copying its fields.
-            // The read model folds like the aggregate but keeps no de-duplication keys.
-            records[id, default: Entry(state: RecordState(), view: nil)].state.apply(
-                event,
-                at: EventPosition(position: recorded.position, version: recorded.version, recordedAt: recorded.recordedAt),
-                keepingChangeKeys: false
-            )
-            if touched.updateValue((recorded.version, recorded.position), forKey: id) == nil { order.append(id) }
+            decoded.append((id, event, EventPosition(position: recorded.position, version: recorded.version, recordedAt: recorded.recordedAt)))
+            if seen.insert(id).inserted { ids.append(id) }
         }
-        for id in order {
-            guard let last = touched[id], let entry = records[id] else { continue }
-            let state = entry.state
-            let view = !state.exists ? nil : RecordView(
-                id: id,
-                recordType: recordType,
-                version: last.version,
-                deleted: state.deleted,
-                position: last.position,
-                updatedAt: state.updatedAt,
-                fields: mapping.domainFields(of: state)
-            )
-            updateReferences(id: id, from: entry.view, to: view)
-            records[id]?.view = view
+        guard !decoded.isEmpty || undecodableNow > 0 || last.position - storedPosition >= Self.checkpointLag else { return }
+
+        // Each record touched is read once, folded through all its events, and written once.
+        var records: [String: StoredRecord] = [:]
+        var referencesBefore: [String: [String?]] = [:]
+        for (id, stored) in zip(ids, try store.values(forKeys: ids.map(RecordKeys.record))) {
+            let record = try stored.map { try StoredRecord(decoding: $0, id: id) } ?? StoredRecord()
+            records[id] = record
+            referencesBefore[id] = references(of: record)
         }
-    }
-
-    // MARK: - Snapshots
-
-    /// The stamp of this projection's snapshots: the encodings and the mapping.
-    public nonisolated var snapshotStamp: String {
-        let mappingText = Array(mapping.canonicalText.utf8)
-        let fingerprint = String(CRC32C.checksum(mappingText), radix: 16)
-        return "records/\(Self.snapshotFormat)/state\(RecordState.binaryFormat)/\(recordType.rawValue)/mapping-\(fingerprint)-\(mappingText.count)"
-    }
-
-    /// The version of the snapshot layout below.
-    static let snapshotFormat = 1
-
-    /// Every record: `varuint count`, then per record `string id`, the state, `u8 hasView`, and
-    /// with a view `varuint version, varuint position, varint updatedAt, u8 deleted`, the fields
-    /// (binary JSON object); then `varuint undecodable`.
-    public func snapshot() -> ProjectionSnapshot {
-        let records = self.records
-        let undecodable = self.undecodable
-        return ProjectionSnapshot(position: statePosition) { Self.encode(records, undecodable: undecodable) }
-    }
-
-    private static func encode(_ records: [String: Entry], undecodable: Int) -> [UInt8] {
-        var writer = ByteWriter(capacity: records.count * 512)
-        writer.writeVarUInt(UInt64(records.count))
-        for (id, entry) in records {
-            writer.writeString(id)
-            entry.state.encodeBinary(into: &writer)
-            if let view = entry.view {
-                writer.writeUInt8(1)
-                writer.writeVarUInt(view.version)
-                writer.writeVarUInt(view.position)
-                writer.writeVarInt(view.updatedAt.millisecondsSinceEpoch)
-                writer.writeUInt8(view.deleted ? 1 : 0)
-                JSONValue.object(view.fields).encodeBinary(into: &writer)
-            } else {
-                writer.writeUInt8(0)
+        for change in decoded {
+            records[change.id]?.apply(change.event, at: change.at)
+        }
+        var added = 0
+        var changes = ProjectionChanges(checkpoint: ProjectionCheckpoint(position: last.position))
+        for id in ids {
+            guard let record = records[id], let before = referencesBefore[id] else { continue }
+            if !record.wasStored { added += 1 }
+            changes.put(record.encoded(), forKey: RecordKeys.record(id))
+            let after = references(of: record)
+            for (index, field) in referenceFields.enumerated() {
+                let old = index < before.count ? before[index] : nil
+                let new = index < after.count ? after[index] : nil
+                guard old != new else { continue }
+                // Keys too long to store (a very long record id) are left out of the index.
+                if let old, let key = RecordKeys.reference(field: field.name, target: old, id: id) { changes.remove(key) }
+                if let new, let key = RecordKeys.reference(field: field.name, target: new, id: id) { changes.put([], forKey: key) }
             }
         }
+        changes.checkpoint.metadata = Self.metadata(count: recordCount + added, undecodable: undecodable + undecodableNow)
+        try store.commit(changes)
+        recordCount += added
+        undecodable += undecodableNow
+        storedPosition = last.position
+    }
+
+    /// The values of the reference fields (in `referenceFields` order) of a record with content;
+    /// empty for one known only from a gap event, or not at all. A value that is no id (too long,
+    /// or holding a zero byte) is not indexed.
+    private func references(of record: StoredRecord) -> [String?] {
+        guard record.state.exists else { return [] }
+        return referenceFields.map { field in
+            guard let target = (try? field.value(in: record.state).get())?.stringValue,
+                RecordKeys.isIndexable(target)
+            else { return nil }
+            return target
+        }
+    }
+
+    private static func metadata(count: Int, undecodable: Int) -> [UInt8] {
+        var writer = ByteWriter(capacity: 8)
+        writer.writeVarUInt(UInt64(count))
         writer.writeVarUInt(UInt64(undecodable))
         return writer.bytes
     }
 
-    public func restore(from bytes: [UInt8], position: UInt64) throws {
-        var reader = ByteReader(bytes)
-        let count = Int(try reader.readVarUInt())
-        guard count <= reader.remainingCount else { throw SnapshotFormatError("the snapshot claims \(count) records") }
-        var restored: [String: Entry] = [:]
-        restored.reserveCapacity(count)
-        for _ in 0..<count {
-            let id = try reader.readString()
-            let state = try RecordState(decodingBinary: &reader)
-            var view: RecordView?
-            if try reader.readUInt8() == 1 {
-                let version = try reader.readVarUInt()
-                let viewPosition = try reader.readVarUInt()
-                let updatedAt = Timestamp(millisecondsSinceEpoch: try reader.readVarInt())
-                let deleted = try reader.readUInt8() == 1
-                guard case .object(let fields) = try JSONValue.decodeBinary(from: &reader) else {
-                    throw SnapshotFormatError("the view of \(id) has no field object")
-                }
-                view = RecordView(
-                    id: id, recordType: recordType, version: version, deleted: deleted,
-                    position: viewPosition, updatedAt: updatedAt, fields: fields
-                )
-            }
-            restored[id] = Entry(state: state, view: view)
-        }
-        let undecodableEvents = Int(try reader.readVarUInt())
-        guard reader.isAtEnd else { throw SnapshotFormatError("the snapshot has bytes after its records") }
-        records = restored
-        sortedIDs = restored.keys.sorted()
-        newIDs = []
-        references = [:]
-        for (id, entry) in restored where entry.view != nil {
-            updateReferences(id: id, from: nil, to: entry.view)
-        }
-        undecodable = undecodableEvents
-        statePosition = position
-        applied.advance(to: position)
-    }
+    // MARK: - Queries
 
-    private func updateReferences(id: String, from old: RecordView?, to new: RecordView?) {
-        for field in referenceFields {
-            let before = old?.fields[field]?.stringValue
-            let after = new?.fields[field]?.stringValue
-            guard before != after else { continue }
-            if let before { references[field]?[before]?.remove(id) }
-            if let after { references[field, default: [:]][after, default: []].insert(id) }
-        }
+    /// The view of record `id`, or `nil` when it has no events with content.
+    public func view(id: String) throws -> RecordView? {
+        guard let bytes = try store.values(forKeys: [RecordKeys.record(id)])[0] else { return nil }
+        return try view(of: StoredRecord(decoding: bytes, id: id), id: id)
     }
 
     /// The records whose reference field `field` holds `targetID`, in id order.
-    public func records(referencing targetID: String, through field: String, includeDeleted: Bool = false) -> [RecordView] {
-        guard let ids = references[field]?[targetID] else { return [] }
-        return ids.sorted().compactMap { records[$0]?.view }.filter { includeDeleted || !$0.deleted }
-    }
-
-    /// The view of record `id`, or `nil` when it has no events.
-    public func view(id: String) -> RecordView? {
-        records[id]?.view
+    public func records(referencing targetID: String, through field: String, includeDeleted: Bool = false) throws -> [RecordView] {
+        let ids = try referencingIDs(field: field, target: targetID, after: nil, limit: nil)
+        return try views(of: ids).filter { includeDeleted || !$0.deleted }
     }
 
     /// The number of records known (deleted ones and ones known only from a gap event included).
-    public var count: Int { records.count }
+    public var count: Int { recordCount }
 
     /// Events of this type that could not be decoded (a sign of a bug or corruption).
     public var undecodableEvents: Int { undecodable }
@@ -195,32 +170,40 @@ public actor RecordProjection: SnapshottableProjection {
     /// A page of records matching `query`, in id order.
     ///
     /// A filter on a reference field (`clientId=…`) starts from the reference index, so it costs
-    /// the records that match rather than every record of the type.
-    public func list(_ query: RecordQuery) -> RecordPage {
-        let candidates: [String]
-        if let (field, target) = query.filters.first(where: { referenceFields.contains($0.key) }) {
-            candidates = (references[field]?[target] ?? []).sorted()
-        } else {
-            mergeNewIDs()
-            candidates = sortedIDs
-        }
-        var start = 0
-        if let after = query.after {
-            start = candidates.partitioningIndex { $0 > after }
-        }
+    /// the records that match; other filters look at every record after the cursor until the
+    /// page is full.
+    public func list(_ query: RecordQuery) throws -> RecordPage {
         let limit = max(1, query.limit)
         var items: [RecordView] = []
-        var index = start
-        while index < candidates.count {
-            if let view = records[candidates[index]]?.view, matches(view, query) {
+        var hasMore = false
+        if let (field, target) = query.filters.first(where: { filter in referenceFields.contains { $0.name == filter.key } }) {
+            // Read the index a page at a time: deleted or non-matching records may be skipped.
+            var after = query.after
+            while items.count <= limit {
+                let ids = try referencingIDs(field: field, target: target, after: after, limit: limit + 1)
+                for view in try views(of: ids) where matches(view, query) {
+                    items.append(view)
+                    if items.count > limit { break }
+                }
+                guard ids.count == limit + 1, let lastID = ids.last else { break }
+                after = lastID
+            }
+            hasMore = items.count > limit
+        } else {
+            let start = query.after.map { RecordKeys.record($0) + [0] } ?? RecordKeys.recordPrefix
+            try store.scan(from: start) { key, value in
+                guard let id = RecordKeys.recordID(key) else { return false }
+                guard let view = try view(of: StoredRecord(decoding: value, id: id), id: id), matches(view, query) else { return true }
                 if items.count == limit {
-                    return RecordPage(items: items, next: items.last?.id)
+                    hasMore = true
+                    return false
                 }
                 items.append(view)
+                return true
             }
-            index += 1
         }
-        return RecordPage(items: items, next: nil)
+        if items.count > limit { items.removeLast(items.count - limit) }
+        return RecordPage(items: items, next: hasMore ? items.last?.id : nil)
     }
 
     private func matches(_ view: RecordView, _ query: RecordQuery) -> Bool {
@@ -231,38 +214,35 @@ public actor RecordProjection: SnapshottableProjection {
         return true
     }
 
-    private func mergeNewIDs() {
-        guard !newIDs.isEmpty else { return }
-        newIDs.sort()
-        var merged: [String] = []
-        merged.reserveCapacity(sortedIDs.count + newIDs.count)
-        var left = 0
-        var right = 0
-        while left < sortedIDs.count, right < newIDs.count {
-            if sortedIDs[left] < newIDs[right] {
-                merged.append(sortedIDs[left])
-                left += 1
-            } else {
-                merged.append(newIDs[right])
-                right += 1
-            }
+    /// The ids indexed under `field` = `target`, after `after`, in id order, at most `limit`.
+    private func referencingIDs(field: String, target: String, after: String?, limit: Int?) throws -> [String] {
+        let prefix = RecordKeys.referencePrefix(field: field, target: target)
+        var ids: [String] = []
+        try store.scan(from: after.map { prefix + Array($0.utf8) + [0] } ?? prefix) { key, _ in
+            guard key.starts(with: prefix) else { return false }
+            ids.append(String(decoding: key[prefix.count...], as: UTF8.self))
+            return limit.map { ids.count < $0 } ?? true
         }
-        merged.append(contentsOf: sortedIDs[left...])
-        merged.append(contentsOf: newIDs[right...])
-        sortedIDs = merged
-        newIDs.removeAll(keepingCapacity: true)
+        return ids
     }
-}
 
-extension Array {
-    /// The first index whose element satisfies `predicate`, for a predicate false then true.
-    fileprivate func partitioningIndex(where predicate: (Element) -> Bool) -> Int {
-        var low = 0
-        var high = count
-        while low < high {
-            let middle = (low + high) / 2
-            if predicate(self[middle]) { high = middle } else { low = middle + 1 }
+    private func views(of ids: [String]) throws -> [RecordView] {
+        let values = try store.values(forKeys: ids.map(RecordKeys.record))
+        return try zip(ids, values).compactMap { id, bytes in
+            try bytes.flatMap { try view(of: StoredRecord(decoding: $0, id: id), id: id) }
         }
-        return low
+    }
+
+    private func view(of record: StoredRecord, id: String) -> RecordView? {
+        guard record.state.exists else { return nil }
+        return RecordView(
+            id: id,
+            recordType: recordType,
+            version: record.version,
+            deleted: record.state.deleted,
+            position: record.position,
+            updatedAt: record.state.updatedAt,
+            fields: mapping.domainFields(of: record.state)
+        )
     }
 }

@@ -8,6 +8,8 @@ public protocol Projection: Actor {
     nonisolated var name: String { get }
     /// The position of the last event this projection has applied.
     nonisolated var applied: PositionWatch { get }
-    /// Applies `events` (consecutive, in position order, all after `applied.position`).
-    func apply(_ events: [RecordedEvent])
+    /// Applies `events` (consecutive, in position order, all after `applied.position`). A
+    /// projection that stores its state may fail (a full disk): it must then be unchanged, and
+    /// is handed the same events again later.
+    func apply(_ events: [RecordedEvent]) throws
 }

@@ -8,25 +8,30 @@ import ServiceLifecycle
 /// apply a full page, the next one is already being read and decoded. When the
 /// log is exhausted it waits for the journal's next commit rather than polling. The set of
 /// projections is asked for on every page, so a rebuilt projection swapped in is fed from
-/// wherever it stands.
+/// wherever it stands. A projection that fails to apply a page (its store's disk is full) is
+/// logged and handed the page again after `retryDelay`; the others go on.
 public struct ProjectionRunner: Service {
     private let journal: any Journal
     private let projections: @Sendable () -> [any Projection]
     private let batchSize: Int
     private let logger: Logger
+    /// The pause before a projection that failed to apply events is handed them again.
+    private let retryDelay: Duration
 
     /// A runner feeding `projections` from `journal`, `batchSize` events per read.
-    public init(journal: any Journal, projections: [any Projection], batchSize: Int = 2048, logger: Logger) {
-        self.init(journal: journal, batchSize: batchSize, logger: logger) { projections }
+    public init(journal: any Journal, projections: [any Projection], batchSize: Int = 2048, retryDelay: Duration = .seconds(1), logger: Logger) {
+        self.init(journal: journal, batchSize: batchSize, retryDelay: retryDelay, logger: logger) { projections }
     }
 
     /// A runner feeding whatever projections `projections` returns at each page.
     public init(
         journal: any Journal,
         batchSize: Int = 2048,
+        retryDelay: Duration = .seconds(1),
         logger: Logger,
         projections: @escaping @Sendable () -> [any Projection]
     ) {
+        self.retryDelay = retryDelay
         self.journal = journal
         self.projections = projections
         self.batchSize = batchSize
@@ -69,16 +74,33 @@ public struct ProjectionRunner: Service {
                 let batchSize = self.batchSize
                 prefetched = (last.position, Task { try await journal.readAll(after: last.position, limit: batchSize) })
             }
-            await withTaskGroup(of: Void.self) { group in
+            let failures = await withTaskGroup(of: String?.self) { group in
                 for projection in projections {
                     group.addTask {
                         let from = projection.applied.position
-                        guard from < last.position else { return }
+                        guard from < last.position else { return nil }
                         let pending = from < events[0].position ? events : events.filter { $0.position > from }
-                        await projection.apply(pending)
+                        do {
+                            try await projection.apply(pending)
+                        } catch {
+                            logger.error(
+                                "projection failed to apply events; retrying",
+                                metadata: ["projection": "\(projection.name)", "after": "\(from)", "error": "\(error)"]
+                            )
+                            return projection.name
+                        }
                         projection.applied.advance(to: last.position)
+                        return nil
                     }
                 }
+                return await group.reduce(into: [String]()) { if let name = $1 { $0.append(name) } }
+            }
+            if !failures.isEmpty {
+                // A failed projection is unchanged and stays behind: the next round hands it the
+                // same events again, after a pause (a full disk takes time to clear).
+                prefetched?.read.cancel()
+                prefetched = nil
+                try? await Task.sleep(for: retryDelay)
             }
         }
     }

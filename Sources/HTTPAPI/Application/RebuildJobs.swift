@@ -60,8 +60,8 @@ final class RebuildJobs: Sendable {
     }
 
     private func run(id: String, mappings: MappingSet) async {
-        let fresh = ReadModels.projections(for: mappings)
         do {
+            let fresh = try readModels.rebuildProjections(for: mappings)
             var position: UInt64 = 0
             while true {
                 try Task.checkCancellation()
@@ -70,13 +70,13 @@ final class RebuildJobs: Sendable {
                 let events = try await journal.readAll(after: position, limit: 4096)
                 guard let last = events.last else { break }
                 for projection in fresh.values {
-                    await projection.apply(events)
+                    try await projection.apply(events)
                     projection.applied.advance(to: last.position)
                 }
                 position = last.position
                 jobs.withLock { $0[id]?.position = position }
             }
-            readModels.replace(with: fresh)
+            try readModels.replace(with: fresh)
             jobs.withLock { jobs in
                 jobs[id]?.state = .done
                 jobs[id]?.finishedAt = .now()

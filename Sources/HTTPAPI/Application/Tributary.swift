@@ -16,8 +16,8 @@ struct Tributary: Sendable {
     /// The journal's last position when the server started: ready once every read model has
     /// caught up to it.
     let startupPosition: UInt64
-    /// The projections that resumed from a snapshot at start-up, and the position each resumed
-    /// after.
+    /// The projections that resumed at start-up from a snapshot or their stored state, and the
+    /// position each resumed after.
     let restoredSnapshots: [String: UInt64]
 
     /// The projection of `name` (an aggregate name from a URL), or a 404 problem.
@@ -27,5 +27,17 @@ struct Tributary: Sendable {
             throw Problem(.notFound, detail: "unknown aggregate '\(name)'; known aggregates: \(known)")
         }
         return projection
+    }
+
+    /// Runs a read-model query; a failure of the read model's storage (an I/O error, a damaged
+    /// entry) becomes a 503 problem rather than a 500.
+    func query<T>(_ projection: RecordProjection, _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let problem as Problem {
+            throw problem
+        } catch {
+            throw Problem(.serviceUnavailable, detail: "the \(projection.name) read model cannot be read: \(error)")
+        }
     }
 }

@@ -17,11 +17,22 @@ public func buildApplication(_ configuration: TributaryConfiguration, logger: Lo
     var services: [any Service] = []
     let journal: any Journal
     var snapshotStore: ProjectionSnapshotStore?
+    let projectionStorage: any ProjectionStorage
+    var stampPrefix = ""
     switch configuration.storage {
     case .lmdb(let directory, let journalConfiguration):
         let lmdbJournal = try LMDBJournal(directory: directory, configuration: journalConfiguration)
         services.append(LMDBJournalService(journal: lmdbJournal, logger: logger))
         journal = lmdbJournal
+        // Read models live in LMDB too, beside the journal; stamped with the build and the
+        // journal's history, so state from other code or another history is rebuilt.
+        let readModelStorage = try LMDBProjectionStorage(directory: directory + "/readmodels")
+        if readModelStorage.discardedAfterMachineCrash {
+            logger.warning("read models were open when the machine went down: rebuilding them from the journal")
+        }
+        services.append(LMDBProjectionStorageService(storage: readModelStorage, logger: logger))
+        projectionStorage = readModelStorage
+        stampPrefix = "build \(configuration.buildIdentity) journal \(lmdbJournal.journalID); "
         // Stamped with the journal's history too: snapshots beside a journal replaced by another
         // (a restore or import moved into place) are never loaded.
         snapshotStore = ProjectionSnapshotStore(
@@ -30,6 +41,7 @@ public func buildApplication(_ configuration: TributaryConfiguration, logger: Lo
         )
     case .inMemory:
         journal = InMemoryJournal()
+        projectionStorage = InMemoryProjectionStorage()
     }
     let mappings = configuration.mappings
     var registryConfiguration = configuration.registry
@@ -43,24 +55,28 @@ public func buildApplication(_ configuration: TributaryConfiguration, logger: Lo
         snapshots: journal as? any AggregateSnapshotStore
     )
     let startupPosition = try await journal.lastPosition()
-    let readModels = ReadModels(mappings: mappings)
+    let readModels = try ReadModels(mappings: mappings, storage: projectionStorage, stampPrefix: stampPrefix, journalEnd: startupPosition)
     let idempotency = IdempotencyIndex(startupPosition: startupPosition)
     let gaps = GapIndex()
     let schemas = SchemaRegistry(journal: journal)
     try await schemas.load()
     let rebuildRunner = RebuildRunner()
+    // Read models resume from their stored state, the indexes from their snapshots; the runner
+    // replays only the events after them.
     var restoredSnapshots: [String: UInt64] = [:]
+    for projection in readModels.all where projection.applied.position > 0 {
+        restoredSnapshots[projection.name] = projection.applied.position
+    }
     if let snapshotStore {
-        // Read models resume from their snapshots; the runner replays only the events after them.
-        restoredSnapshots = await ProjectionSnapshotService.restore(
-            readModels.all + [idempotency, gaps],
+        restoredSnapshots.merge(await ProjectionSnapshotService.restore(
+            [idempotency, gaps],
             from: snapshotStore,
             journalEnd: startupPosition,
             logger: logger
-        )
+        )) { _, restored in restored }
         services.append(
             ProjectionSnapshotService(store: snapshotStore, interval: configuration.snapshotInterval, logger: logger) {
-                readModels.all + [idempotency, gaps]
+                [idempotency, gaps]
             }
         )
     }

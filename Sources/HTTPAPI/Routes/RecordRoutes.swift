@@ -17,7 +17,7 @@ struct RecordRoutes {
             let projection = try tributary.projection(named: try context.parameters.require("aggregate"))
             let query = try listQuery(request, mapping: projection.mapping)
             try await waitForMinPosition(request, type: projection.recordType)
-            let page = await projection.list(query)
+            let page = try await tributary.query(projection) { try await projection.list(query) }
             return Response.json([
                 "items": .array(page.items.map(\.json)),
                 "next": page.next.map(JSONValue.string) ?? .null,
@@ -27,7 +27,7 @@ struct RecordRoutes {
             let projection = try tributary.projection(named: try context.parameters.require("aggregate"))
             let id = try recordID(context.parameters.require("id"))
             try await waitForMinPosition(request, type: projection.recordType)
-            guard let view = await projection.view(id: id) else {
+            guard let view = try await tributary.query(projection, { try await projection.view(id: id) }) else {
                 throw Problem(.notFound, detail: "no \(projection.recordType.rawValue) record \(id)")
             }
             return Response.json(view.json)
@@ -40,11 +40,13 @@ struct RecordRoutes {
                 _ = try tributary.projection(named: aggregate)
                 throw Problem(.notFound, detail: "only clients have a summary")
             }
+            let clients = try tributary.projection(named: aggregate)
             let id = try recordID(context.parameters.require("id"))
             for projection in tributary.readModels.all {
                 try await waitForMinPosition(request, type: projection.recordType)
             }
-            guard let summary = await ClientSummary.build(id: id, from: tributary.readModels) else {
+            let summary = try await tributary.query(clients) { try await ClientSummary.build(id: id, from: tributary.readModels) }
+            guard let summary else {
                 throw Problem(.notFound, detail: "no clients record \(id)")
             }
             return Response.json(summary.json)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import EventSourcing
 import EventSourcingLMDB
+import Foundation
 
 /// `tributary restore`: rebuild what is derived from the journal, in place or as of a point in
 /// time into a new directory.
@@ -9,7 +10,7 @@ struct Restore: AsyncParsableCommand {
         abstract: "Rebuild a journal's derived data from its events, or restore it as of a point in time into a new directory.",
         discussion: """
             Without --to: rebuilds the stream index of --data-dir from its events and drops its record \
-            snapshots (no server may run on it). With --to: copies the events up to --until-position or --until-time (all when neither \
+            snapshots, stored read models and index snapshots (no server may run on it). With --to: copies the events up to --until-position or --until-time (all when neither \
             is given) into a new directory, leaving --data-dir untouched. Read models are rebuilt from \
             the journal when a server starts on the directory.
             """
@@ -51,7 +52,19 @@ struct Restore: AsyncParsableCommand {
                 try JournalIndexRebuild.rebuild(directory: options.dataDirectory, progress: progress.update)
             }
             progress.finish()
+            // Derived from the events too: the next server start rebuilds them from the journal.
+            for derived in ["readmodels", "snapshots"] {
+                let path = options.dataDirectory + "/" + derived
+                if FileManager.default.fileExists(atPath: path) {
+                    do {
+                        try FileManager.default.removeItem(atPath: path)
+                    } catch {
+                        throw StartupError(message: "restore failed: cannot remove \(path): \(error.localizedDescription)")
+                    }
+                }
+            }
             print("rebuilt the stream index of \(options.dataDirectory): \(grouped(events)) events in \(grouped(streams)) streams")
+            print("dropped the stored read models and snapshots: the next server start rebuilds them from the journal")
         }
     }
 

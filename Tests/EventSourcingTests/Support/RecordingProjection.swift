@@ -6,13 +6,28 @@ actor RecordingProjection: Projection {
     nonisolated let applied: PositionWatch
     private(set) var positions: [UInt64] = []
     private(set) var batches = 0
+    /// Applies that fail before this one succeeds (as a store on a full disk would).
+    private var failuresLeft = 0
+    private(set) var failures = 0
 
     init(name: String = "recording", startingAt position: UInt64 = 0) {
         self.name = name
         self.applied = PositionWatch(position: position)
     }
 
-    func apply(_ events: [RecordedEvent]) {
+    /// Makes the next `count` applies fail, changing nothing.
+    func fail(times count: Int) {
+        failuresLeft = count
+    }
+
+    struct Failure: Error {}
+
+    func apply(_ events: [RecordedEvent]) throws {
+        if failuresLeft > 0 {
+            failuresLeft -= 1
+            failures += 1
+            throw Failure()
+        }
         batches += 1
         positions.append(contentsOf: events.map(\.position))
     }

@@ -1,0 +1,105 @@
+import EventSourcing
+import JSON
+
+/// One record as a `RecordProjection` stores it: its state, and the version and position of its
+/// last event.
+///
+/// ```
+/// u8 format (1) | varuint version | varuint position | the state (RecordState binary form)
+/// ```
+/// Part of the projection's stamp through ``format``: change the layout and bump it, so stored
+/// read models are rebuilt rather than misread.
+struct StoredRecord {
+    /// The version of this encoding.
+    static let format: UInt8 = 1
+
+    var state = RecordState()
+    var version: UInt64 = 0
+    var position: UInt64 = 0
+    /// Whether the record was read from the store (rather than seen for the first time).
+    private(set) var wasStored = false
+
+    /// A record with no events yet.
+    init() {}
+
+    /// Reads a stored record; throws naming `id` when the bytes do not decode.
+    init(decoding bytes: [UInt8], id: String) throws {
+        var reader = ByteReader(bytes)
+        do {
+            let format = try reader.readUInt8()
+            guard format == Self.format else { throw StoredRecordError(id: id, reason: "unknown format \(format)") }
+            version = try reader.readVarUInt()
+            position = try reader.readVarUInt()
+            state = try RecordState(decodingBinary: &reader)
+        } catch let error as StoredRecordError {
+            throw error
+        } catch {
+            throw StoredRecordError(id: id, reason: "\(error)")
+        }
+        guard reader.isAtEnd else { throw StoredRecordError(id: id, reason: "bytes after the state") }
+        wasStored = true
+    }
+
+    /// Folds `event` in, as the aggregate does but without de-duplication keys.
+    mutating func apply(_ event: RecordEvent, at position: EventPosition) {
+        state.apply(event, at: position, keepingChangeKeys: false)
+        version = position.version
+        self.position = position.position
+    }
+
+    func encoded() -> [UInt8] {
+        var writer = ByteWriter(capacity: 256)
+        writer.writeUInt8(Self.format)
+        writer.writeVarUInt(version)
+        writer.writeVarUInt(position)
+        state.encodeBinary(into: &writer)
+        return writer.bytes
+    }
+}
+
+/// A stored record does not decode: the read model's storage is damaged or was written by
+/// other code under the same stamp.
+public struct StoredRecordError: Error, Sendable, CustomStringConvertible {
+    /// The record.
+    public var id: String
+    /// What did not fit.
+    public var reason: String
+
+    public var description: String {
+        "the stored read model of \(id) does not decode (\(reason)); rebuild the read models"
+    }
+}
+
+/// The keys of a `RecordProjection`'s store. Records sort by id under prefix 1; the reference
+/// index, under prefix 2, sorts by field, target id and record id, each ended by a zero byte
+/// (ids and field names hold none).
+enum RecordKeys {
+    static let recordPrefix: [UInt8] = [1]
+
+    /// `1 | id`.
+    static func record(_ id: String) -> [UInt8] {
+        recordPrefix + Array(id.utf8)
+    }
+
+    /// The id of a record key, `nil` for a key of another kind.
+    static func recordID(_ key: [UInt8]) -> String? {
+        guard key.first == recordPrefix[0] else { return nil }
+        return String(decoding: key.dropFirst(), as: UTF8.self)
+    }
+
+    /// `2 | field | 0 | target | 0`: the prefix of the records whose `field` holds `target`.
+    static func referencePrefix(field: String, target: String) -> [UInt8] {
+        [2] + Array(field.utf8) + [0] + Array(target.utf8) + [0]
+    }
+
+    /// Whether `target` can be indexed: ids are short and hold no zero byte.
+    static func isIndexable(_ target: String) -> Bool {
+        target.utf8.count <= 64 && !target.utf8.contains(0)
+    }
+
+    /// `2 | field | 0 | target | 0 | id`, or `nil` when longer than LMDB's 511-byte keys.
+    static func reference(field: String, target: String, id: String) -> [UInt8]? {
+        let key = referencePrefix(field: field, target: target) + Array(id.utf8)
+        return key.count <= 511 ? key : nil
+    }
+}

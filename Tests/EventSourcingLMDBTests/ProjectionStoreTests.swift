@@ -1,0 +1,165 @@
+import EventSourcing
+@testable import EventSourcingLMDB
+import Foundation
+import Testing
+
+/// The projection store contract, against memory and LMDB, and what only LMDB storage does:
+/// survive a restart, discard state under another stamp or left open by another boot, swap
+/// rebuilt stores in.
+@Suite("Projection stores")
+struct ProjectionStoreTests {
+    enum Kind: String, CaseIterable, Sendable {
+        case inMemory, lmdb
+    }
+
+    /// Runs `body` with storage of `kind` in a fresh directory.
+    func withStorage(_ kind: Kind, _ body: (any ProjectionStorage) throws -> Void) throws {
+        switch kind {
+        case .inMemory:
+            try body(InMemoryProjectionStorage())
+        case .lmdb:
+            let directory = try TemporaryDirectory()
+            defer { directory.remove() }
+            let storage = try LMDBProjectionStorage(directory: directory.path + "/readmodels")
+            try body(storage)
+            try storage.close()
+        }
+    }
+
+    func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
+
+    func entries(_ store: any ProjectionStore, from start: String = "") throws -> [String] {
+        var keys: [String] = []
+        try store.scan(from: bytes(start)) { key, value in
+            keys.append(String(decoding: key, as: UTF8.self) + "=" + String(decoding: value, as: UTF8.self))
+            return true
+        }
+        return keys
+    }
+
+    @Test(arguments: Kind.allCases)
+    func aCommitStoresItsWritesInKeyOrderWithItsCheckpoint(kind: Kind) throws {
+        try withStorage(kind) { storage in
+            let store = try storage.store(named: "clients", stamp: "v1")
+            #expect(try store.checkpoint() == ProjectionCheckpoint(position: 0))
+            var changes = ProjectionChanges(checkpoint: ProjectionCheckpoint(position: 7, metadata: [1, 2]))
+            for key in ["c", "a", "b", "ab"] { changes.put(bytes(key.uppercased()), forKey: bytes(key)) }
+            try store.commit(changes)
+            #expect(try store.checkpoint() == ProjectionCheckpoint(position: 7, metadata: [1, 2]))
+            #expect(try entries(store) == ["a=A", "ab=AB", "b=B", "c=C"])
+            #expect(try entries(store, from: "aa") == ["ab=AB", "b=B", "c=C"])
+            #expect(try store.values(forKeys: [bytes("b"), bytes("zz")]) == [bytes("B"), nil])
+
+            var more = ProjectionChanges(checkpoint: ProjectionCheckpoint(position: 9))
+            more.remove(bytes("ab"))
+            more.put(bytes("B2"), forKey: bytes("b"))
+            more.remove(bytes("missing"))
+            more.put(bytes("AB"), forKey: bytes("ab"))
+            more.remove(bytes("c"))
+            try store.commit(more)
+            #expect(try entries(store) == ["a=A", "ab=AB", "b=B2"])
+            #expect(try store.checkpoint().position == 9)
+
+            // Stopping early.
+            var seen = 0
+            try store.scan(from: []) { _, _ in
+                seen += 1
+                return seen < 2
+            }
+            #expect(seen == 2)
+        }
+    }
+
+    @Test(arguments: Kind.allCases)
+    func aRebuiltStoreIsFilledBesideTheOneInForceAndPromotedTogether(kind: Kind) throws {
+        try withStorage(kind) { storage in
+            let live = try storage.store(named: "clients", stamp: "v1")
+            var changes = ProjectionChanges(checkpoint: ProjectionCheckpoint(position: 3))
+            changes.put(bytes("old"), forKey: bytes("k"))
+            try live.commit(changes)
+
+            let rebuilt = try storage.rebuildStore(named: "clients", stamp: "v2")
+            #expect(try rebuilt.checkpoint().position == 0)
+            var fresh = ProjectionChanges(checkpoint: ProjectionCheckpoint(position: 5))
+            fresh.put(bytes("new"), forKey: bytes("k"))
+            try rebuilt.commit(fresh)
+            #expect(try entries(live) == ["k=old"], "the store in force is untouched until the promotion")
+
+            try storage.promoteRebuilt(["clients"])
+            let inForce = try storage.store(named: "clients", stamp: "v2")
+            #expect(try entries(inForce) == ["k=new"])
+            #expect(try inForce.checkpoint().position == 5)
+        }
+    }
+
+    @Test func lmdbStoresSurviveARestartAndAreDiscardedUnderAnotherStamp() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.path + "/readmodels"
+        do {
+            let storage = try LMDBProjectionStorage(directory: path)
+            var changes = ProjectionChanges(checkpoint: ProjectionCheckpoint(position: 42, metadata: [9]))
+            changes.put(bytes("v"), forKey: bytes("k"))
+            try storage.store(named: "clients", stamp: "mapping-a").commit(changes)
+            try storage.store(named: "deals", stamp: "mapping-a").commit(changes)
+            try storage.close()
+        }
+        let storage = try LMDBProjectionStorage(directory: path)
+        #expect(!storage.discardedAfterMachineCrash)
+        let same = try storage.store(named: "clients", stamp: "mapping-a")
+        #expect(try same.checkpoint() == ProjectionCheckpoint(position: 42, metadata: [9]))
+        #expect(try entries(same) == ["k=v"])
+        let restamped = try storage.store(named: "deals", stamp: "mapping-b")
+        #expect(try restamped.checkpoint() == ProjectionCheckpoint(position: 0))
+        #expect(try entries(restamped).isEmpty)
+        try storage.close()
+    }
+
+    @Test func aRebuildPromotedBeforeARestartIsTheStoreInForceAfterIt() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.path + "/readmodels"
+        do {
+            let storage = try LMDBProjectionStorage(directory: path)
+            _ = try storage.store(named: "clients", stamp: "v1")
+            let rebuilt = try storage.rebuildStore(named: "clients", stamp: "v1")
+            var changes = ProjectionChanges(checkpoint: ProjectionCheckpoint(position: 8))
+            changes.put(bytes("rebuilt"), forKey: bytes("k"))
+            try rebuilt.commit(changes)
+            try storage.promoteRebuilt(["clients"])
+            try storage.close()
+        }
+        let storage = try LMDBProjectionStorage(directory: path)
+        let store = try storage.store(named: "clients", stamp: "v1")
+        #expect(try entries(store) == ["k=rebuilt"])
+        #expect(try store.checkpoint().position == 8)
+        try storage.close()
+    }
+
+    @Test func anEnvironmentLeftOpenByThisBootIsKeptAndOneLeftOpenByAnotherIsDeleted() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.path + "/readmodels"
+        func fill() throws {
+            let storage = try LMDBProjectionStorage(directory: path)
+            var changes = ProjectionChanges(checkpoint: ProjectionCheckpoint(position: 1))
+            changes.put(bytes("v"), forKey: bytes("k"))
+            try storage.store(named: "clients", stamp: "s").commit(changes)
+            // Not closed: as if the process had been killed.
+            storage.environment.close()
+        }
+        try fill()
+        #expect(try String(contentsOfFile: path + "/session", encoding: .utf8) == "open \(LMDBProjectionStorage.bootID())\n")
+        let afterKill = try LMDBProjectionStorage(directory: path)
+        #expect(!afterKill.discardedAfterMachineCrash)
+        #expect(try entries(afterKill.store(named: "clients", stamp: "s")) == ["k=v"])
+        afterKill.environment.close()
+
+        try Data("open another-boot\n".utf8).write(to: URL(fileURLWithPath: path + "/session"))
+        let afterPowerCut = try LMDBProjectionStorage(directory: path)
+        #expect(afterPowerCut.discardedAfterMachineCrash)
+        #expect(try entries(afterPowerCut.store(named: "clients", stamp: "s")).isEmpty)
+        try afterPowerCut.close()
+        #expect(try String(contentsOfFile: path + "/session", encoding: .utf8) == "clean\n")
+    }
+}
