@@ -124,6 +124,37 @@ struct RecordProjectionTests {
         #expect(try await projection.records(referencing: "A", through: "clientId", includeDeleted: true).count == 7)
     }
 
+    @Test func aListExaminesAtMostItsScanBudgetAndHandsOnACursor() async throws {
+        let projection = RecordProjection(mapping: .defaultClient)
+        let count = RecordProjection.scanBudget + 50
+        let events = (0..<count).map { index in
+            recorded(.created, id: String(format: "c%06d", index), position: UInt64(index + 1), version: 1, at: 10,
+                     fields: ["Name": .string(index == count - 1 ? "needle" : "hay")])
+        }
+        try await projection.apply(events)
+        let first = try await projection.list(RecordQuery(filters: ["name": "needle"], limit: 10))
+        #expect(first.items.isEmpty)
+        #expect(first.next == String(format: "c%06d", RecordProjection.scanBudget - 1))
+        let second = try await projection.list(RecordQuery(filters: ["name": "needle"], after: first.next, limit: 10))
+        #expect(second.items.map(\.id) == [String(format: "c%06d", count - 1)])
+        #expect(second.next == nil)
+    }
+
+    @Test func aReferenceFilterOnAValueTooLongToIndexStillFindsItsRecords() async throws {
+        let projection = RecordProjection(mapping: .defaultDeal)
+        let long = String(repeating: "x", count: 100)
+        let stored = SalesforceRecord(type: .deals).encode(RecordEvent(
+            kind: .created, body: ChangeBody(fields: ["AccountId": .string(long), "Name": "d"]),
+            facts: ChangeFacts(source: .cdc, entity: "Opportunity", commitTimestamp: 1)
+        ))
+        try await projection.apply([RecordedEvent(
+            position: 1, stream: StreamName(category: "deals", id: "d1"), version: 1, type: stored.type,
+            recordedAt: .now(), metadata: stored.metadata, data: stored.data
+        )])
+        #expect(try await projection.list(RecordQuery(filters: ["clientId": long])).items.map(\.id) == ["d1"])
+        #expect(try await projection.records(referencing: long, through: "clientId").isEmpty)
+    }
+
     @Test func aProjectionReopenedOnItsStoreResumesWithItsViewsCountsAndCheckpoint() async throws {
         let store = InMemoryProjectionStore()
         let first = try RecordProjection(mapping: .defaultClient, store: store)

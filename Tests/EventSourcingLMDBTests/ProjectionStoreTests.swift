@@ -162,4 +162,48 @@ struct ProjectionStoreTests {
         try afterPowerCut.close()
         #expect(try String(contentsOfFile: path + "/session", encoding: .utf8) == "clean\n")
     }
+
+    @Test func aRetiredStoreCannotCommitIntoItsSlotOnceARebuildReusesItAndTheSlotIsEmptiedAtStartUp() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.path + "/readmodels"
+        do {
+            let storage = try LMDBProjectionStorage(directory: path)
+            let original = try storage.store(named: "clients", stamp: "v1")
+            var changes = ProjectionChanges(checkpoint: ProjectionCheckpoint(position: 1))
+            changes.put(bytes("original"), forKey: bytes("k"))
+            try original.commit(changes)
+            // Two rebuilds: the second reuses the original's slot, now retired.
+            let first = try storage.rebuildStore(named: "clients", stamp: "v1")
+            try first.commit(changes)
+            try storage.promoteRebuilt(["clients"])
+            let second = try storage.rebuildStore(named: "clients", stamp: "v1")
+            #expect(throws: LMDBError.self) { try original.commit(changes) }
+            #expect(try entries(second).isEmpty, "the retired store's commit did not land in the rebuild")
+            try first.commit(changes)
+            try storage.close()
+        }
+        let storage = try LMDBProjectionStorage(directory: path)
+        #expect(try entries(storage.store(named: "clients", stamp: "v1")) == ["k=original"])
+        let slots = try (0..<2).map { try storage.environment.openDatabase("clients/\($0)") }
+        let counts = try storage.environment.withReadTransaction { transaction in try slots.map { try transaction.count(in: $0) } }
+        #expect(counts.sorted() == [0, 1], "the slot out of force is emptied at start-up")
+        try storage.close()
+    }
+
+    @Test func anEnvironmentWhoseCloseFailedToSyncIsRebuilt() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.path + "/readmodels"
+        let storage = try LMDBProjectionStorage(directory: path)
+        var changes = ProjectionChanges(checkpoint: ProjectionCheckpoint(position: 1))
+        changes.put(bytes("v"), forKey: bytes("k"))
+        try storage.store(named: "clients", stamp: "s").commit(changes)
+        try storage.close()
+        try Data("dirty\n".utf8).write(to: URL(fileURLWithPath: path + "/session"))
+        let reopened = try LMDBProjectionStorage(directory: path)
+        #expect(reopened.discardedAfterMachineCrash)
+        #expect(try entries(reopened.store(named: "clients", stamp: "s")).isEmpty)
+        try reopened.close()
+    }
 }

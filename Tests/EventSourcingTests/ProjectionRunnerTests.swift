@@ -69,6 +69,26 @@ struct ProjectionRunnerTests {
         #expect(await healthy.positions == Array(1...50))
     }
 
+    @Test func aProjectionThatKeepsFailingDoesNotHoldTheOthersBack() async throws {
+        let journal = InMemoryJournal()
+        let failing = RecordingProjection(name: "failing")
+        let healthy = RecordingProjection(name: "healthy")
+        await failing.fail(times: .max)
+        try await appendEvents(100, to: journal)
+        let runner = ProjectionRunner(
+            journal: journal, projections: [failing, healthy], batchSize: 8, retryDelay: .milliseconds(5), logger: logger
+        )
+        try await whileRunning(runner) {
+            await healthy.applied.wait(until: 100)
+            let last = try await appendEvents(20, to: journal)
+            await healthy.applied.wait(until: last)
+        }
+        #expect(await healthy.positions == Array(1...120))
+        #expect(await failing.positions.isEmpty)
+        #expect(failing.applied.position == 0)
+        #expect(await failing.failures >= 2)
+    }
+
     @Test func concurrentAppendsAreAppliedExactlyOnce() async throws {
         let journal = InMemoryJournal()
         let projection = RecordingProjection()

@@ -56,8 +56,8 @@ public actor RecordProjection: Projection {
             return false
         }
         var reader = ByteReader(checkpoint.metadata)
-        recordCount = Int((try? reader.readVarUInt()) ?? 0)
-        undecodable = Int((try? reader.readVarUInt()) ?? 0)
+        recordCount = Int(clamping: (try? reader.readVarUInt()) ?? 0)
+        undecodable = Int(clamping: (try? reader.readVarUInt()) ?? 0)
         storedPosition = checkpoint.position
         applied.advance(to: checkpoint.position)
     }
@@ -91,7 +91,7 @@ public actor RecordProjection: Projection {
             decoded.append((id, event, EventPosition(position: recorded.position, version: recorded.version, recordedAt: recorded.recordedAt)))
             if seen.insert(id).inserted { ids.append(id) }
         }
-        guard !decoded.isEmpty || undecodableNow > 0 || last.position - storedPosition >= Self.checkpointLag else { return }
+        guard !decoded.isEmpty || undecodableNow > 0 || last.position >= storedPosition &+ Self.checkpointLag else { return }
 
         // Each record touched is read once, folded through all its events, and written once.
         var records: [String: StoredRecord] = [:]
@@ -114,7 +114,8 @@ public actor RecordProjection: Projection {
             for (index, field) in referenceFields.enumerated() {
                 let old = index < before.count ? before[index] : nil
                 let new = index < after.count ? after[index] : nil
-                guard old != new else { continue }
+                // Compared as bytes: the index is byte-ordered, and String equality is not.
+                guard old.map({ Array($0.utf8) }) != new.map({ Array($0.utf8) }) else { continue }
                 // Keys too long to store (a very long record id) are left out of the index.
                 if let old, let key = RecordKeys.reference(field: field.name, target: old, id: id) { changes.remove(key) }
                 if let new, let key = RecordKeys.reference(field: field.name, target: new, id: id) { changes.put([], forKey: key) }
@@ -156,7 +157,9 @@ public actor RecordProjection: Projection {
     }
 
     /// The records whose reference field `field` holds `targetID`, in id order.
+    /// Only ids are indexed: a `targetID` that is no id (see `RecordKeys.isIndexable`) has none.
     public func records(referencing targetID: String, through field: String, includeDeleted: Bool = false) throws -> [RecordView] {
+        guard RecordKeys.isIndexable(targetID) else { return [] }
         let ids = try referencingIDs(field: field, target: targetID, after: nil, limit: nil)
         return try views(of: ids).filter { includeDeleted || !$0.deleted }
     }
@@ -167,49 +170,74 @@ public actor RecordProjection: Projection {
     /// Events of this type that could not be decoded (a sign of a bug or corruption).
     public var undecodableEvents: Int { undecodable }
 
-    /// A page of records matching `query`, in id order.
+    /// The most records one list request examines. Past it the page ends early, possibly empty,
+    /// with a cursor to go on from: one request never scans the whole of a large read model (or
+    /// pins one LMDB snapshot for that long) to find few matches.
+    static let scanBudget = 10_000
+
+    /// A page of records matching `query`, in id order. `next` is `nil` on the last page; a page
+    /// may hold fewer than `limit` records (even none) and still have a `next`.
     ///
     /// A filter on a reference field (`clientId=…`) starts from the reference index, so it costs
-    /// the records that match; other filters look at every record after the cursor until the
-    /// page is full.
+    /// the records that match; other filters look at the records after the cursor, checking only
+    /// the filtered fields, until the page is full or the scan budget is spent.
     public func list(_ query: RecordQuery) throws -> RecordPage {
         let limit = max(1, query.limit)
+        let filters = query.filters.map { (field: mapping.field(named: $0.key), expected: $0.value) }
         var items: [RecordView] = []
-        var hasMore = false
-        if let (field, target) = query.filters.first(where: { filter in referenceFields.contains { $0.name == filter.key } }) {
-            // Read the index a page at a time: deleted or non-matching records may be skipped.
-            var after = query.after
-            while items.count <= limit {
-                let ids = try referencingIDs(field: field, target: target, after: after, limit: limit + 1)
-                for view in try views(of: ids) where matches(view, query) {
-                    items.append(view)
-                    if items.count > limit { break }
+        var examined = 0
+        var lastExamined: String?
+        var next: String?
+        // Looks at one candidate; false once the page is decided.
+        func visit(_ id: String, _ record: StoredRecord) -> Bool {
+            if matches(record, filters: filters, includeDeleted: query.includeDeleted), let view = view(of: record, id: id) {
+                if items.count == limit {
+                    next = items.last?.id
+                    return false
                 }
-                guard ids.count == limit + 1, let lastID = ids.last else { break }
-                after = lastID
+                items.append(view)
             }
-            hasMore = items.count > limit
+            examined += 1
+            lastExamined = id
+            if examined >= Self.scanBudget {
+                next = lastExamined
+                return false
+            }
+            return true
+        }
+        if let (field, target) = query.filters.first(where: { filter in referenceFields.contains { $0.name == filter.key } }),
+            RecordKeys.isIndexable(target)
+        {
+            var after = query.after
+            let pageSize = 256
+            paging: while true {
+                let ids = try referencingIDs(field: field, target: target, after: after, limit: pageSize)
+                for (id, bytes) in zip(ids, try store.values(forKeys: ids.map(RecordKeys.record))) {
+                    guard let bytes else { continue }
+                    if !visit(id, try StoredRecord(decoding: bytes, id: id)) { break paging }
+                }
+                guard ids.count == pageSize else { break }
+                after = ids.last
+            }
         } else {
             let start = query.after.map { RecordKeys.record($0) + [0] } ?? RecordKeys.recordPrefix
             try store.scan(from: start) { key, value in
                 guard let id = RecordKeys.recordID(key) else { return false }
-                guard let view = try view(of: StoredRecord(decoding: value, id: id), id: id), matches(view, query) else { return true }
-                if items.count == limit {
-                    hasMore = true
-                    return false
-                }
-                items.append(view)
-                return true
+                return visit(id, try StoredRecord(decoding: value, id: id))
             }
         }
-        if items.count > limit { items.removeLast(items.count - limit) }
-        return RecordPage(items: items, next: hasMore ? items.last?.id : nil)
+        return RecordPage(items: items, next: next)
     }
 
-    private func matches(_ view: RecordView, _ query: RecordQuery) -> Bool {
-        if view.deleted, !query.includeDeleted { return false }
-        for (field, expected) in query.filters {
-            guard let value = view.fields[field], value.scalarText == expected else { return false }
+    /// Whether `record` has content, is shown (not deleted, unless asked), and its filtered
+    /// domain fields hold the expected texts; only those fields are mapped.
+    private func matches(_ record: StoredRecord, filters: [(field: FieldMapping?, expected: String)], includeDeleted: Bool) -> Bool {
+        guard record.state.exists else { return false }
+        if record.state.deleted, !includeDeleted { return false }
+        for filter in filters {
+            guard let field = filter.field else { return false }
+            let value = (try? field.value(in: record.state).get()) ?? .null
+            guard value.scalarText == filter.expected else { return false }
         }
         return true
     }

@@ -9,7 +9,8 @@ import ServiceLifecycle
 /// log is exhausted it waits for the journal's next commit rather than polling. The set of
 /// projections is asked for on every page, so a rebuilt projection swapped in is fed from
 /// wherever it stands. A projection that fails to apply a page (its store's disk is full) is
-/// logged and handed the page again after `retryDelay`; the others go on.
+/// logged, left out for `retryDelay` (doubling with each failure in a row, up to a minute) and
+/// then handed the same events again; the others go on meanwhile.
 public struct ProjectionRunner: Service {
     private let journal: any Journal
     private let projections: @Sendable () -> [any Projection]
@@ -43,11 +44,21 @@ public struct ProjectionRunner: Service {
         // when the projections end up where it starts, which they do unless the set changed.
         var prefetched: (after: UInt64, read: Task<[RecordedEvent], any Error>)?
         defer { prefetched?.read.cancel() }
+        // Projections whose last apply failed: left out until their retry time, so the others
+        // go on; each failure in a row doubles the pause, up to a minute.
+        var failing: [ObjectIdentifier: (failures: Int, retryAt: ContinuousClock.Instant)] = [:]
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
-            let projections = self.projections()
-            guard !projections.isEmpty else {
+            let all = self.projections()
+            guard !all.isEmpty else {
                 try? await gracefulShutdown()
                 return
+            }
+            let now = ContinuousClock.now
+            let projections = all.filter { failing[ObjectIdentifier($0)].map { $0.retryAt <= now } ?? true }
+            let nextRetry = failing.values.map(\.retryAt).filter { $0 > now }.min()
+            guard !projections.isEmpty else {
+                try? await Task.sleep(until: nextRetry ?? now + retryDelay)
+                continue
             }
             let cursor = projections.map(\.applied.position).min() ?? 0
             let events: [RecordedEvent]
@@ -64,8 +75,13 @@ public struct ProjectionRunner: Service {
             }
             prefetched = nil
             guard let last = events.last else {
-                let waitFrom = cursor
-                await cancelWhenGracefulShutdown { await journal.waitForCommit(after: waitFrom) }
+                if let nextRetry {
+                    // A projection waits for its retry: wake for it even if nothing is committed.
+                    try? await Task.sleep(until: nextRetry)
+                } else {
+                    let waitFrom = cursor
+                    await cancelWhenGracefulShutdown { await journal.waitForCommit(after: waitFrom) }
+                }
                 continue
             }
             if events.count == batchSize {
@@ -74,34 +90,41 @@ public struct ProjectionRunner: Service {
                 let batchSize = self.batchSize
                 prefetched = (last.position, Task { try await journal.readAll(after: last.position, limit: batchSize) })
             }
-            let failures = await withTaskGroup(of: String?.self) { group in
+            let logger = self.logger
+            let outcomes = await withTaskGroup(of: (ObjectIdentifier, Bool).self) { group in
                 for projection in projections {
                     group.addTask {
                         let from = projection.applied.position
-                        guard from < last.position else { return nil }
+                        guard from < last.position else { return (ObjectIdentifier(projection), true) }
                         let pending = from < events[0].position ? events : events.filter { $0.position > from }
                         do {
                             try await projection.apply(pending)
                         } catch {
                             logger.error(
-                                "projection failed to apply events; retrying",
+                                "projection failed to apply events; it will be handed them again",
                                 metadata: ["projection": "\(projection.name)", "after": "\(from)", "error": "\(error)"]
                             )
-                            return projection.name
+                            return (ObjectIdentifier(projection), false)
                         }
                         projection.applied.advance(to: last.position)
-                        return nil
+                        return (ObjectIdentifier(projection), true)
                     }
                 }
-                return await group.reduce(into: [String]()) { if let name = $1 { $0.append(name) } }
+                return await group.reduce(into: [(ObjectIdentifier, Bool)]()) { $0.append($1) }
             }
-            if !failures.isEmpty {
-                // A failed projection is unchanged and stays behind: the next round hands it the
-                // same events again, after a pause (a full disk takes time to clear).
-                prefetched?.read.cancel()
-                prefetched = nil
-                try? await Task.sleep(for: retryDelay)
+            let retryDelay = self.retryDelay
+            for (projection, succeeded) in outcomes {
+                if succeeded {
+                    failing[projection] = nil
+                } else {
+                    let failures = (failing[projection]?.failures ?? 0) + 1
+                    let pause = min(retryDelay * (1 << min(failures - 1, 16)), max(retryDelay, .seconds(60)))
+                    failing[projection] = (failures, .now + pause)
+                }
             }
+            // Projections swapped out by a rebuild are forgotten.
+            let current = Set(all.map { ObjectIdentifier($0) })
+            failing = failing.filter { current.contains($0.key) }
         }
     }
 }

@@ -33,6 +33,9 @@ public final class LMDBProjectionStorage: ProjectionStorage {
         var inForce: [String: Int] = [:]
         /// The slot being rebuilt, by projection name.
         var rebuilding: [String: Int] = [:]
+        /// How often each slot (`name/slot`) has been reset: a store handed out before the last
+        /// reset belongs to a retired projection, and its commits are refused.
+        var generations: [String: Int] = [:]
     }
 
     /// The environment holding every read model.
@@ -62,10 +65,17 @@ public final class LMDBProjectionStorage: ProjectionStorage {
     }
 
     /// Syncs the environment to disk, marks it cleanly closed, and closes it. Call once no
-    /// projection writes any more.
+    /// projection writes any more. When the sync fails (after which the kernel may have dropped
+    /// written pages), the session is marked `dirty`, so the next start-up rebuilds.
     public func close() throws {
         try writeLock.withLock { _ in
-            try environment.sync()
+            do {
+                try environment.sync()
+            } catch {
+                environment.close()
+                try? Self.writeSession(Array("dirty\n".utf8), directory: directory)
+                throw error
+            }
             environment.close()
             try Self.writeSession(Array("clean\n".utf8), directory: directory)
         }
@@ -81,9 +91,18 @@ public final class LMDBProjectionStorage: ProjectionStorage {
                 try transaction.bytes(in: catalog, forKey: Self.checkpointKey(name, slot: slot)).map(StoredCheckpoint.init(decoding:))
             }
             if stored??.stamp != stamp {
-                try reset(database, name: name, slot: slot, stamp: stamp, inForce: true)
+                try reset(database, name: name, slot: slot, stamp: stamp, inForce: true, in: &slots)
             }
-            return LMDBProjectionStore(storage: self, database: database, checkpointKey: Self.checkpointKey(name, slot: slot), stamp: stamp)
+            // The other slot holds a retired read model (or an unfinished rebuild): free its pages.
+            let other = try self.database(name: name, slot: 1 - slot, in: &slots)
+            if try environment.withReadTransaction({ try $0.count(in: other) }) > 0 {
+                try environment.withWriteTransaction { transaction in
+                    try transaction.empty(other)
+                    try transaction.delete(in: catalog, key: Self.checkpointKey(name, slot: 1 - slot))
+                }
+                bump(name, slot: 1 - slot, in: &slots)
+            }
+            return store(name: name, slot: slot, database: database, stamp: stamp, slots: slots)
         }
     }
 
@@ -91,9 +110,9 @@ public final class LMDBProjectionStorage: ProjectionStorage {
         try writeLock.withLock { slots in
             let slot = 1 - (try slotInForce(name, in: &slots))
             let database = try database(name: name, slot: slot, in: &slots)
-            try reset(database, name: name, slot: slot, stamp: stamp, inForce: false)
+            try reset(database, name: name, slot: slot, stamp: stamp, inForce: false, in: &slots)
             slots.rebuilding[name] = slot
-            return LMDBProjectionStore(storage: self, database: database, checkpointKey: Self.checkpointKey(name, slot: slot), stamp: stamp)
+            return store(name: name, slot: slot, database: database, stamp: stamp, slots: slots)
         }
     }
 
@@ -114,9 +133,26 @@ public final class LMDBProjectionStorage: ProjectionStorage {
 
     // MARK: - For the stores
 
-    /// Runs `body` in a write transaction, one at a time across all projections.
-    func write(_ body: (LMDBTransaction) throws -> Void) throws {
-        try writeLock.withLock { _ in try environment.withWriteTransaction(body) }
+    /// Runs `body` in a write transaction, one at a time across all projections, for a store
+    /// of slot `slot` handed out at `generation`; refused once that slot has been reset since.
+    func write(slot: String, generation: Int, _ body: (LMDBTransaction) throws -> Void) throws {
+        try writeLock.withLock { slots in
+            guard slots.generations[slot, default: 0] == generation else {
+                throw LMDBError(code: EINVAL, operation: "commit to \(slot)", hint: "the read model was retired by a rebuild")
+            }
+            try environment.withWriteTransaction(body)
+        }
+    }
+
+    private func store(name: String, slot: Int, database: LMDBDatabase, stamp: String, slots: Slots) -> LMDBProjectionStore {
+        LMDBProjectionStore(
+            storage: self, database: database, slot: "\(name)/\(slot)", generation: slots.generations["\(name)/\(slot)", default: 0],
+            checkpointKey: Self.checkpointKey(name, slot: slot), stamp: stamp
+        )
+    }
+
+    private func bump(_ name: String, slot: Int, in slots: inout Slots) {
+        slots.generations["\(name)/\(slot)", default: 0] += 1
     }
 
     // MARK: - Slots
@@ -140,7 +176,8 @@ public final class LMDBProjectionStorage: ProjectionStorage {
 
     /// Empties `database` and stamps it `stamp` at position 0 (making it the slot in force when
     /// `inForce`), in one transaction.
-    private func reset(_ database: LMDBDatabase, name: String, slot: Int, stamp: String, inForce: Bool) throws {
+    private func reset(_ database: LMDBDatabase, name: String, slot: Int, stamp: String, inForce: Bool, in slots: inout Slots) throws {
+        bump(name, slot: slot, in: &slots)
         try environment.withWriteTransaction { transaction in
             try transaction.empty(database)
             try transaction.put(
@@ -163,12 +200,14 @@ public final class LMDBProjectionStorage: ProjectionStorage {
     // MARK: - Session file
 
     /// Deletes the environment in `directory` when it may be damaged: left open (not `clean`) by
-    /// a boot of the machine other than this one, or with no session file at all.
+    /// a boot of the machine other than this one (or by any boot, when the boot id cannot be
+    /// read), marked `dirty` by a failed close, or with no session file at all.
     private static func discardIfUnsafe(directory: String) throws -> Bool {
         let data = directory + "/data.mdb"
         guard access(data, F_OK) == 0 else { return false }
         let session = DurableFile.read(directory + "/session").map { String(decoding: $0, as: UTF8.self) } ?? ""
-        if session == "clean\n" || session == "open \(bootID())\n" { return false }
+        let boot = bootID()
+        if session == "clean\n" || (boot != "unknown" && session == "open \(boot)\n") { return false }
         for file in ["data.mdb", "lock.mdb"] {
             let path = directory + "/" + file
             if unlink(path) != 0, errno != ENOENT { throw LMDBError(code: errno, operation: "unlink \(path)") }

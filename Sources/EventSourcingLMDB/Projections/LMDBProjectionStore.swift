@@ -1,16 +1,22 @@
 import EventSourcing
 
 /// One projection's slot in `LMDBProjectionStorage`: its state in an LMDB database, its
-/// checkpoint in the storage's catalog, committed together.
+/// checkpoint in the storage's catalog, committed together. Once a rebuild resets the slot, this
+/// store's commits are refused: it belongs to a retired projection.
 final class LMDBProjectionStore: ProjectionStore {
     private let storage: LMDBProjectionStorage
     private let database: LMDBDatabase
+    /// `name/slot`, and how often the slot had been reset when this store was handed out.
+    private let slot: String
+    private let generation: Int
     private let checkpointKey: [UInt8]
     private let stamp: String
 
-    init(storage: LMDBProjectionStorage, database: LMDBDatabase, checkpointKey: [UInt8], stamp: String) {
+    init(storage: LMDBProjectionStorage, database: LMDBDatabase, slot: String, generation: Int, checkpointKey: [UInt8], stamp: String) {
         self.storage = storage
         self.database = database
+        self.slot = slot
+        self.generation = generation
         self.checkpointKey = checkpointKey
         self.stamp = stamp
     }
@@ -42,7 +48,7 @@ final class LMDBProjectionStore: ProjectionStore {
 
     func commit(_ changes: ProjectionChanges) throws {
         let checkpoint = StoredCheckpoint(stamp: stamp, checkpoint: changes.checkpoint).encoded
-        try storage.write { transaction in
+        try storage.write(slot: slot, generation: generation) { transaction in
             for write in changes.writes {
                 if let value = write.value {
                     try transaction.put(in: database, key: write.key, value: value)

@@ -15,13 +15,12 @@ struct RebuildRunner: Service {
         continuation.yield(job)
     }
 
+    /// Runs the queued jobs one after another: two rebuilds would otherwise fill the same
+    /// second slot of the read-model storage at once.
     func run() async throws {
-        await withDiscardingTaskGroup { group in
-            for await job in stream.cancelOnGracefulShutdown() {
-                group.addTask { await job() }
-            }
-            // Shutting down: running jobs stop at their next page instead of holding up the exit.
-            group.cancelAll()
+        for await job in stream.cancelOnGracefulShutdown() {
+            // Shutting down: a running job stops at its next page instead of holding up the exit.
+            await cancelWhenGracefulShutdown { await job() }
         }
     }
 }

@@ -71,7 +71,7 @@ enum OpenAPIDocument {
               "type": "array",
               "items": {"type": "object", "required": ["name", "position", "lag"], "properties": {
                 "name": {"type": "string"}, "position": {"type": "integer", "minimum": 0}, "lag": {"type": "integer", "minimum": 0},
-                "restoredFromSnapshot": {"type": ["integer", "null"], "minimum": 0, "description": "The position this read model resumed after at start-up, from its snapshot; null when it replayed the log."}
+                "restoredFromSnapshot": {"type": ["integer", "null"], "minimum": 0, "description": "The position this read model resumed after at start-up, from its stored state (record read models) or its snapshot; null when it replayed the log."}
               }}
             }}}}}
           }
@@ -257,7 +257,7 @@ enum OpenAPIDocument {
               "200": {"description": "A page of records", "content": {"application/json": {"schema": {
                 "type": "object", "required": ["items", "next"], "properties": {
                   "items": {"type": "array", "items": {"$ref": "#/components/schemas/Record"}},
-                  "next": {"type": ["string", "null"]}
+                  "next": {"type": ["string", "null"], "description": "The cursor of the next page; null on the last page. A page may hold fewer items than limit, even none, and still have a next: one request examines at most 10,000 records."}
                 }
               }}}},
               "400": {"$ref": "#/components/responses/Problem"},
