@@ -9,7 +9,7 @@ import Simulations
 struct TributarySim: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tributary-sim",
-        abstract: "Load scenarios for Tributary: cdc-batch, cdc-single, read-heavy, mixed, recovery.",
+        abstract: "Load scenarios for Tributary: cdc-batch, cdc-single, read-heavy, mixed, recovery, memory.",
         discussion: "Talks HTTP only. Writes summary.json and report.html to --out. Exits 1 when a final check fails."
     )
 
@@ -43,8 +43,11 @@ struct TributarySim: AsyncParsableCommand {
     @Option(help: "Changes per POST /v1/cdc in cdc-batch.")
     var batchSize = 100
 
-    @Option(help: "Records to create before read-heavy, changes before recovery.")
+    @Option(help: "Records to create before read-heavy or in memory, changes before recovery.")
     var populate = 100_000
+
+    @Option(name: .customLong("max-resident"), help: "With --start-server: the server's --max-resident (records kept in memory).")
+    var maxResident: Int?
 
     @Option(help: "The seed of the generated data.")
     var seed: UInt64 = 42
@@ -72,7 +75,10 @@ struct TributarySim: AsyncParsableCommand {
             let executable = serverBinary.map(URL.init(fileURLWithPath:))
                 ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("tributary")
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tributary-sim-\(UUID().uuidString)")
-            let started = ServerProcess(executable: executable, dataDirectory: directory, port: try await ServerProcess.freePort(group: group))
+            let started = ServerProcess(
+                executable: executable, dataDirectory: directory, port: try await ServerProcess.freePort(group: group),
+                arguments: maxResident.map { ["--max-resident", String($0)] } ?? []
+            )
             try await started.start(group: group)
             server = started
             target = started.target
@@ -105,6 +111,7 @@ struct TributarySim: AsyncParsableCommand {
         settings.traffic.outOfOrderRate = outOfOrderRate
         settings.checkLimit = checkLimit
         settings.server = server
+        settings.maxResident = startServer ? maxResident : nil
         if let rate {
             settings.injection = rampTo.map { .ramp(from: rate, to: $0, connections: connections) } ?? .constantRate(perSecond: rate, connections: connections)
         } else if let clients {

@@ -12,13 +12,16 @@ public final class ServerProcess: Sendable {
     public let dataDirectory: URL
     /// Where it listens.
     public let target: Target
+    /// More `tributary serve` arguments (e.g. `--max-resident`).
+    public let arguments: [String]
     private let process = Mutex<Process?>(nil)
 
     /// A server to be started with ``start()``.
-    public init(executable: URL, dataDirectory: URL, port: Int) {
+    public init(executable: URL, dataDirectory: URL, port: Int, arguments: [String] = []) {
         self.executable = executable
         self.dataDirectory = dataDirectory
         self.target = Target(host: "127.0.0.1", port: port)
+        self.arguments = arguments
     }
 
     /// Starts the server and waits until `GET /ready` answers 200. Returns how long that took.
@@ -28,7 +31,7 @@ public final class ServerProcess: Sendable {
         process.executableURL = executable
         process.arguments = [
             "serve", "--data-dir", dataDirectory.path, "--host", target.host, "--port", String(target.port), "--log-level", "warning",
-        ]
+        ] + arguments
         let begin = ContinuousClock.now
         try process.run()
         self.process.withLock { $0 = process }
@@ -53,12 +56,22 @@ public final class ServerProcess: Sendable {
 
     /// The server's resident memory, in bytes (Linux `/proc`), or `nil` when unknown.
     public var residentBytes: Int? {
+        memory?.resident
+    }
+
+    /// The server's resident memory split as Linux counts it, in bytes, or `nil` when unknown:
+    /// `anonymous` is the heap and stacks, `file` the mapped files' pages in memory (LMDB's
+    /// journal and read models: page cache the kernel takes back under pressure).
+    public var memory: (resident: Int, anonymous: Int, file: Int)? {
         guard let pid = process.withLock({ $0?.processIdentifier }),
-            let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
-            let kilobytes = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) })
+            let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
         else { return nil }
-        return kilobytes * 1024
+        func bytes(_ field: String) -> Int? {
+            guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field + ":") }) else { return nil }
+            return line.split(separator: " ").dropFirst().first.flatMap { Int($0) }.map { $0 * 1024 }
+        }
+        guard let resident = bytes("VmRSS"), let anonymous = bytes("RssAnon"), let file = bytes("RssFile") else { return nil }
+        return (resident, anonymous, file + (bytes("RssShmem") ?? 0))
     }
 
     /// A free TCP port on loopback.

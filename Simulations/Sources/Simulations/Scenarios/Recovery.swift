@@ -2,8 +2,8 @@ import Foundation
 import NIOCore
 
 /// `recovery`: populate the journal, then time what operators wait for:
-/// 1. a restart until ready, with the read-model snapshots the shutdown wrote;
-/// 2. a restart without them (the snapshots directory removed): the full journal replay;
+/// 1. a restart until ready, with the stored read models and the snapshots the shutdown wrote;
+/// 2. a restart without them (`readmodels` and `snapshots` removed): the full journal replay;
 /// 3. `tributary restore` (stream index rebuilt from the events) and `tributary verify`, with
 ///    the server stopped;
 /// then checks the restarted server. Needs a server the runner started.
@@ -36,7 +36,9 @@ enum Recovery {
         let residentAfter = server.residentBytes
 
         await server.stop()
+        // Without the snapshots and the stored read models: everything replays the journal.
         try? FileManager.default.removeItem(at: server.dataDirectory.appendingPathComponent("snapshots"))
+        try? FileManager.default.removeItem(at: server.dataDirectory.appendingPathComponent("readmodels"))
         let replay = try await server.start(group: group)
         await server.stop()
 

@@ -24,6 +24,8 @@ public struct RunSettings: Sendable {
     public var progress = true
     /// The running server, when the runner started it (recovery needs it).
     public var server: ServerProcess?
+    /// The resident-record cap the runner started the server with, if any.
+    public var maxResident: Int?
 
     /// Settings against `target`, writing to `output`.
     public init(target: Target, output: URL) {
@@ -35,7 +37,7 @@ public struct RunSettings: Sendable {
 /// The scenarios, by name.
 public enum Scenarios {
     /// Every scenario name, for `--help`.
-    public static let names = ["cdc-batch", "cdc-single", "read-heavy", "mixed", "recovery"]
+    public static let names = ["cdc-batch", "cdc-single", "read-heavy", "mixed", "recovery", "memory"]
 
     /// Runs scenario `name` and writes its `summary.json` and `report.html`.
     public static func run(_ name: String, settings: RunSettings, group: any EventLoopGroup) async throws -> RunSummary {
@@ -55,6 +57,8 @@ public enum Scenarios {
             outcome = try await Mixed.run(settings, recorder: recorder, group: group)
         case "recovery":
             outcome = try await Recovery.run(settings, recorder: recorder, group: group)
+        case "memory":
+            outcome = try await Memory.run(settings, recorder: recorder, group: group)
         default:
             throw SimulationError("unknown scenario '\(name)'; expected one of \(names.joined(separator: ", "))")
         }
