@@ -36,6 +36,9 @@ struct RecordProjectionTests {
         #expect(view?.fields["industry"] == "Energy")
         #expect(await projection.count == 1)
         #expect(await projection.undecodableEvents == 0)
+        // The stored JSON the record route serves is the view's own rendering.
+        #expect(try projection.viewJSON(id: "b") == view?.json.jsonBytes())
+        #expect(try projection.viewJSON(id: "nobody") == nil)
     }
 
     @Test func listsPageInIDOrderAndHideDeletedRecords() async throws {

@@ -107,8 +107,9 @@ public actor RecordProjection: Projection {
         var added = 0
         var changes = ProjectionChanges(checkpoint: ProjectionCheckpoint(position: last.position))
         for id in ids {
-            guard let record = records[id], let before = referencesBefore[id] else { continue }
+            guard var record = records[id], let before = referencesBefore[id] else { continue }
             if !record.wasStored { added += 1 }
+            record.viewJSON = view(of: record, id: id)?.json.jsonBytes() ?? []
             changes.put(record.encoded(), forKey: RecordKeys.record(id))
             let after = references(of: record)
             for (index, field) in referenceFields.enumerated() {
@@ -154,6 +155,15 @@ public actor RecordProjection: Projection {
     public func view(id: String) throws -> RecordView? {
         guard let bytes = try store.values(forKeys: [RecordKeys.record(id)])[0] else { return nil }
         return try view(of: StoredRecord(decoding: bytes, id: id), id: id)
+    }
+
+    /// The JSON of record `id`'s view (as ``RecordView/json`` renders it), or `nil` when it has no
+    /// events with content. Read straight from the store, outside the actor: the fast path of
+    /// `GET /v1/{aggregate}/{id}`, which needs neither the state nor the mapping. It sees the
+    /// last commit, so everything `applied` has reached.
+    public nonisolated func viewJSON(id: String) throws -> [UInt8]? {
+        guard let bytes = try store.values(forKeys: [RecordKeys.record(id)])[0] else { return nil }
+        return try StoredRecord.viewJSON(in: bytes, id: id)
     }
 
     /// The records whose reference field `field` holds `targetID`, in id order.

@@ -1,43 +1,73 @@
 import EventSourcing
 import JSON
 
-/// One record as a `RecordProjection` stores it: its state, and the version and position of its
-/// last event.
+/// One record as a `RecordProjection` stores it: its state, the version and position of its last
+/// event, and its view as the API serves it, rendered when the record last changed.
 ///
 /// ```
-/// u8 format (1) | varuint version | varuint position | the state (RecordState binary form)
+/// u8 format (2) | varuint version | varuint position | varuint state length | the state
+/// (RecordState binary form) | the view's JSON (empty while the record has no content)
 /// ```
 /// Part of the projection's stamp through ``format``: change the layout and bump it, so stored
 /// read models are rebuilt rather than misread.
 struct StoredRecord {
     /// The version of this encoding.
-    static let format: UInt8 = 1
+    static let format: UInt8 = 2
 
     var state = RecordState()
     var version: UInt64 = 0
     var position: UInt64 = 0
+    /// The view's JSON, as `GET /v1/{aggregate}/{id}` serves it; empty without content.
+    var viewJSON: [UInt8] = []
     /// Whether the record was read from the store (rather than seen for the first time).
     private(set) var wasStored = false
 
     /// A record with no events yet.
     init() {}
 
-    /// Reads a stored record; throws naming `id` when the bytes do not decode.
-    init(decoding bytes: [UInt8], id: String) throws {
+    /// Reads a stored record (its view's JSON only when `includingView`); throws naming `id`
+    /// when the bytes do not decode.
+    init(decoding bytes: [UInt8], id: String, includingView: Bool = false) throws {
         var reader = ByteReader(bytes)
         do {
-            let format = try reader.readUInt8()
-            guard format == Self.format else { throw StoredRecordError(id: id, reason: "unknown format \(format)") }
-            version = try reader.readVarUInt()
-            position = try reader.readVarUInt()
+            let (version, position, stateLength) = try Self.header(&reader, id: id)
+            self.version = version
+            self.position = position
+            let stateEnd = reader.offset + stateLength
             state = try RecordState(decodingBinary: &reader)
+            guard reader.offset == stateEnd else { throw StoredRecordError(id: id, reason: "the state's length does not match") }
+            if includingView { viewJSON = Array(bytes[stateEnd...]) }
         } catch let error as StoredRecordError {
             throw error
         } catch {
             throw StoredRecordError(id: id, reason: "\(error)")
         }
-        guard reader.isAtEnd else { throw StoredRecordError(id: id, reason: "bytes after the state") }
         wasStored = true
+    }
+
+    /// The view's JSON in a stored record, without decoding the state; `nil` when the record has
+    /// no content.
+    static func viewJSON(in bytes: [UInt8], id: String) throws -> [UInt8]? {
+        var reader = ByteReader(bytes)
+        do {
+            let (_, _, stateLength) = try header(&reader, id: id)
+            try reader.skip(count: stateLength)
+        } catch let error as StoredRecordError {
+            throw error
+        } catch {
+            throw StoredRecordError(id: id, reason: "\(error)")
+        }
+        return reader.isAtEnd ? nil : Array(bytes[reader.offset...])
+    }
+
+    private static func header(_ reader: inout ByteReader, id: String) throws -> (version: UInt64, position: UInt64, stateLength: Int) {
+        let format = try reader.readUInt8()
+        guard format == Self.format else { throw StoredRecordError(id: id, reason: "unknown format \(format)") }
+        let version = try reader.readVarUInt()
+        let position = try reader.readVarUInt()
+        let stateLength = try reader.readVarUInt()
+        guard stateLength <= UInt64(reader.remainingCount) else { throw StoredRecordError(id: id, reason: "the state is cut short") }
+        return (version, position, Int(stateLength))
     }
 
     /// Folds `event` in, as the aggregate does but without de-duplication keys.
@@ -48,11 +78,15 @@ struct StoredRecord {
     }
 
     func encoded() -> [UInt8] {
-        var writer = ByteWriter(capacity: 256)
+        var stateWriter = ByteWriter(capacity: 256)
+        state.encodeBinary(into: &stateWriter)
+        var writer = ByteWriter(capacity: stateWriter.bytes.count + viewJSON.count + 24)
         writer.writeUInt8(Self.format)
         writer.writeVarUInt(version)
         writer.writeVarUInt(position)
-        state.encodeBinary(into: &writer)
+        writer.writeVarUInt(UInt64(stateWriter.bytes.count))
+        writer.writeBytes(stateWriter.bytes)
+        writer.writeBytes(viewJSON)
         return writer.bytes
     }
 }

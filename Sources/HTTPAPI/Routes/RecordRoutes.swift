@@ -27,10 +27,14 @@ struct RecordRoutes {
             let projection = try tributary.projection(named: try context.parameters.require("aggregate"))
             let id = try recordID(context.parameters.require("id"))
             try await waitForMinPosition(request, type: projection.recordType)
-            guard let view = try await tributary.query(projection, { try await projection.view(id: id) }) else {
+            guard let view = try await tributary.query(projection, { try projection.viewJSON(id: id) }) else {
                 throw Problem(.notFound, detail: "no \(projection.recordType.rawValue) record \(id)")
             }
-            return Response.json(view.json)
+            return Response(
+                status: .ok,
+                headers: [.contentType: "application/json"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: view))
+            )
         }
         // Registered under the parameter so that a literal `clients` node does not hide the
         // generic record routes from the router.
