@@ -41,7 +41,7 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("shutdown-timeout"), help: "Seconds SIGTERM may take to drain, commit and snapshot before the remaining work is cancelled.")
     var shutdownTimeoutSeconds = 30
 
-    @Option(name: .customLong("snapshot-interval"), help: "Seconds between read-model snapshots (also taken on graceful shutdown).")
+    @Option(name: .customLong("snapshot-interval"), help: "Seconds between snapshots of the in-memory indexes of gaps and idempotency keys (also taken on graceful shutdown).")
     var snapshotIntervalSeconds = 300
 
     func validate() throws {

@@ -33,7 +33,8 @@ public struct TributaryConfiguration: Sendable {
     public var maxChangeBytes: Int
     /// The longest a read may wait for `minPosition`, in milliseconds.
     public var maxWaitMilliseconds: Int
-    /// How often read-model snapshots are saved (LMDB storage only; also on graceful shutdown).
+    /// How often the in-memory indexes (gaps, idempotency keys) save snapshots (LMDB storage only;
+    /// also on graceful shutdown). Record read models need none: they are stored in LMDB.
     public var snapshotInterval: Duration
     /// Identifies the build of the code: snapshots written by another build are not loaded.
     public var buildIdentity: String
