@@ -91,16 +91,28 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        .target(
+            name: "Backfill",
+            dependencies: [
+                "CRM", "EventSourcing", "Ingestion", "JSON", "Salesforce", "SalesforceAPI",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: - Edges
         .target(
             name: "HTTPAPI",
             dependencies: [
+                "Backfill",
                 "CRM",
                 "EventSourcing",
                 "EventSourcingLMDB",
                 "Ingestion",
                 "JSON",
                 "Salesforce",
+                "SalesforceAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -186,6 +198,9 @@ let package = Package(
             name: "HTTPAPITests",
             dependencies: [
                 "HTTPAPI",
+                "Backfill",
+                "SalesforceAPI",
+                "Simulations",
                 "EventSourcing",
                 "EventSourcingLMDB",
                 "JSON",

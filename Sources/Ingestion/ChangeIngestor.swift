@@ -175,12 +175,14 @@ public final class ChangeIngestor: Sendable {
         return IngestReport(position: position, results: results)
     }
 
-    /// One re-sync request per entity that has none pending yet.
+    /// One re-sync request per entity, unless a pending one was requested as late or later (a
+    /// later request keeps a re-sync that began before it from clearing it).
     private func resyncWrites(for requests: [EntityResyncRequest]) async -> [StreamWrite] {
         var writes: [StreamWrite] = []
         var seen: Set<String> = []
-        for request in requests where seen.insert(request.entity).inserted {
-            guard await !gaps.isResyncPending(request.entity) else { continue }
+        for request in requests.sorted(by: { ($0.commitTimestamp ?? .min) > ($1.commitTimestamp ?? .min) })
+        where seen.insert(request.entity).inserted {
+            guard await !gaps.resyncCovers(request.entity, commitTimestamp: request.commitTimestamp) else { continue }
             writes.append(StreamWrite(stream: request.stream, expectedVersion: .any, events: [request.event]))
         }
         return writes

@@ -46,6 +46,14 @@ public actor GapIndex: SnapshottableProjection {
         if let last = events.last { statePosition = max(statePosition, last.position) }
         for event in events {
             if event.stream.category == EntityResyncRequest.category {
+                if event.type == EntityResyncRequest.completedEventType {
+                    // A re-sync that began after the request was made answers it.
+                    guard let entity = event.data["entity"]?.stringValue, let began = event.data["began"]?.int64Value,
+                        let pending = entities[entity], (pending.commitTimestamp ?? .min) <= began
+                    else { continue }
+                    entities[entity] = nil
+                    continue
+                }
                 guard event.type == EntityResyncRequest.eventType, let request = EntityResyncRequest(event) else { continue }
                 entities[request.entity] = EntityResync(
                     entity: request.entity,
@@ -56,6 +64,10 @@ public actor GapIndex: SnapshottableProjection {
             }
             guard RecordType(rawValue: event.stream.category) != nil else { continue }
             if event.metadata["source"]?.stringValue == ChangeSource.gapFill.rawValue {
+                // As the record's own state does: a re-read older than the gap it answers (a newer
+                // gap came after the read) leaves the mark.
+                let readAt = event.metadata["commitTimestamp"]?.int64Value ?? .max
+                if let gap = records[event.stream], gap.reason.hasPrefix("GAP_"), readAt < gap.commitTimestamp { continue }
                 records[event.stream] = nil
             } else if let reason = event.data["rereadReason"]?.stringValue {
                 let commitTimestamp = event.metadata["commitTimestamp"]?.int64Value ?? event.recordedAt.millisecondsSinceEpoch
@@ -140,6 +152,13 @@ public actor GapIndex: SnapshottableProjection {
     public func isResyncPending(_ entity: String) -> Bool {
         entities[entity] != nil
     }
+
+    /// Whether a pending re-sync of `entity` already answers a request committed at
+    /// `commitTimestamp`: one requested at that time or later is pending.
+    public func resyncCovers(_ entity: String, commitTimestamp: Int64?) -> Bool {
+        guard let pending = entities[entity] else { return false }
+        return (pending.commitTimestamp ?? .max) >= (commitTimestamp ?? .min)
+    }
 }
 
 /// The journaled request to re-read every record of one Salesforce object, raised by a
@@ -149,6 +168,18 @@ public struct EntityResyncRequest: Sendable, Hashable {
     public static let category = "resyncs"
     /// The stored event type.
     public static let eventType = "EntityResyncRequested"
+    /// The event type of a finished re-sync, data `{"entity", "began"}` (epoch ms): it clears
+    /// requests committed before the re-sync began.
+    public static let completedEventType = "EntityResyncCompleted"
+
+    /// The event saying a re-sync of `entity` that began at `began` has finished.
+    public static func completion(entity: String, began: Timestamp) -> StreamWrite {
+        StreamWrite(
+            stream: StreamName(category: category, id: entity),
+            expectedVersion: .any,
+            events: [NewEvent(type: completedEventType, data: ["entity": .string(entity), "began": .number(JSONNumber(began.millisecondsSinceEpoch))])]
+        )
+    }
 
     /// The Salesforce object, e.g. `Account`.
     public var entity: String

@@ -42,6 +42,8 @@ public struct ChangeFacts: Sendable, Hashable {
     public var eventBridgeID: String?
     /// The `Idempotency-Key` of the service request that made the change.
     public var idempotencyKey: String?
+    /// The backfill (or re-sync) job that read the record, for a change with `source: backfill`.
+    public var backfillJob: String?
 
     /// Facts about a change.
     public init(
@@ -57,7 +59,8 @@ public struct ChangeFacts: Sendable, Hashable {
         replayId: String? = nil,
         schemaId: String? = nil,
         eventBridgeID: String? = nil,
-        idempotencyKey: String? = nil
+        idempotencyKey: String? = nil,
+        backfillJob: String? = nil
     ) {
         self.source = source
         self.entity = entity
@@ -72,6 +75,7 @@ public struct ChangeFacts: Sendable, Hashable {
         self.schemaId = schemaId
         self.eventBridgeID = eventBridgeID
         self.idempotencyKey = idempotencyKey
+        self.backfillJob = backfillJob
     }
 }
 
@@ -99,6 +103,7 @@ extension ChangeFacts {
         add("schemaId", schemaId)
         add("eventBridgeId", eventBridgeID)
         add("idempotencyKey", idempotencyKey)
+        add("backfillJob", backfillJob)
         return object
     }
 
@@ -120,7 +125,8 @@ extension ChangeFacts {
             replayId: metadata["replayId"]?.stringValue,
             schemaId: metadata["schemaId"]?.stringValue,
             eventBridgeID: metadata["eventBridgeId"]?.stringValue,
-            idempotencyKey: metadata["idempotencyKey"]?.stringValue
+            idempotencyKey: metadata["idempotencyKey"]?.stringValue,
+            backfillJob: metadata["backfillJob"]?.stringValue
         )
     }
 }

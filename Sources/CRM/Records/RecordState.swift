@@ -79,7 +79,9 @@ extension RecordState {
         if event.kind != .gapReported { exists = true }
         if keepingChangeKeys, let key = ChangeKey(event.facts) { recordedChanges.insert(key) }
         if position.recordedAt > updatedAt { updatedAt = position.recordedAt }
-        if event.facts.source == .gapFill {
+        // A re-read clears the mark, unless it is older than the gap that raised it (a newer gap
+        // came after the read): then it is held back like any older change.
+        if event.facts.source == .gapFill, reread.map({ !$0.isGap || time >= $0.commitTimestamp }) ?? true {
             reread = nil
         } else if let mark = reread, mark.isGap, time < mark.commitTimestamp, event.kind != .gapReported {
             return

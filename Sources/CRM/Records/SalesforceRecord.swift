@@ -36,7 +36,20 @@ public struct SalesforceRecord: Aggregate {
         if kind != .deleted, kind != .gapReported {
             resolveLargeTextDiffs(in: &event, state: state)
         }
+        if Self.changesNothing(event, in: state) { return [] }
         return [event]
+    }
+
+    /// Whether a record read from Salesforce (a backfill or a re-read) would leave `state` as it
+    /// is: every field already holds that value from that commit time or a newer one, and the
+    /// deletion flag agrees. Such a read is a duplicate and writes nothing, so a backfill over a
+    /// mirror that is already current, or a page read again after a restart, adds no events. A
+    /// re-read that would clear a mark always writes.
+    static func changesNothing(_ event: RecordEvent, in state: RecordState) -> Bool {
+        guard event.facts.source == .backfill || event.facts.source == .gapFill, state.exists else { return false }
+        var trial = state
+        trial.apply(event, at: EventPosition(position: 0, version: 0, recordedAt: state.updatedAt), keepingChangeKeys: false)
+        return trial.fields == state.fields && trial.deleted == state.deleted && trial.reread == state.reread
     }
 
     public func evolve(_ state: inout RecordState, with event: RecordEvent, at position: EventPosition) {

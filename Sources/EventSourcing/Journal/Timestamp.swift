@@ -92,7 +92,10 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         } else if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
             let sign: Int64 = bytes[index] == UInt8(ascii: "-") ? -1 : 1
             index += 1
-            guard let offsetHours = number(2), expect(":"), let offsetMins = number(2) else { return nil }
+            // `+02:00`, or `+0200` as Salesforce's REST API writes it.
+            guard let offsetHours = number(2) else { return nil }
+            _ = expect(":")
+            guard let offsetMins = number(2) else { return nil }
             offsetMinutes = sign * (offsetHours * 60 + offsetMins)
         } else {
             return nil

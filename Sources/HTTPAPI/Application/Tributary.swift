@@ -1,3 +1,4 @@
+import Backfill
 import CRM
 import EventSourcing
 import HTTPTypes
@@ -19,6 +20,10 @@ struct Tributary: Sendable {
     /// The projections that resumed at start-up from a snapshot or their stored state, and the
     /// position each resumed after.
     let restoredSnapshots: [String: UInt64]
+    /// Every backfill job.
+    let backfillJobs: BackfillJobs
+    /// Runs backfills; `nil` when no Salesforce org is configured.
+    let backfiller: Backfiller?
 
     /// The projection of `name` (an aggregate name from a URL), or a 404 problem.
     func projection(named name: String) throws(Problem) -> RecordProjection {

@@ -1,6 +1,7 @@
 import CRM
 import EventSourcing
 import EventSourcingLMDB
+import SalesforceAPI
 
 /// Everything `buildApplication` needs to wire a Tributary server.
 public struct TributaryConfiguration: Sendable {
@@ -38,6 +39,12 @@ public struct TributaryConfiguration: Sendable {
     public var snapshotInterval: Duration
     /// Identifies the build of the code: snapshots written by another build are not loaded.
     public var buildIdentity: String
+    /// The Salesforce org backfills and gap re-reads read from; without it `POST /v1/backfill`
+    /// answers 503 and gaps wait.
+    public var salesforce: SalesforceAPIConfiguration?
+    /// How many marked records one gap re-read asks for, and the pause between re-reads.
+    public var gapRereadBatchSize = 200
+    public var gapRereadPause: Duration = .milliseconds(200)
 
     /// Settings; the defaults listen on 127.0.0.1:8080 with LMDB under `./data`.
     public init(

@@ -1,3 +1,4 @@
+import Backfill
 import HTTPTypes
 import CRM
 import EventSourcing
@@ -5,6 +6,7 @@ import EventSourcingLMDB
 import Hummingbird
 import Ingestion
 import Logging
+import SalesforceAPI
 import ServiceLifecycle
 
 /// Wires a Tributary server: opens the journal, creates the registry, the read models and their
@@ -80,9 +82,31 @@ public func buildApplication(_ configuration: TributaryConfiguration, logger: Lo
             }
         )
     }
-    services.append(ProjectionRunner(journal: journal, logger: logger) { readModels.all + [idempotency, gaps] })
+    // Backfill jobs are journaled; their index is stored beside the read models.
+    var backfillStore = try projectionStorage.store(named: "backfills", stamp: stampPrefix + BackfillJobs.stamp)
+    if try backfillStore.checkpoint().position > startupPosition {
+        backfillStore = try projectionStorage.rebuildStore(named: "backfills", stamp: stampPrefix + BackfillJobs.stamp)
+        try projectionStorage.promoteRebuilt(["backfills"])
+    }
+    let backfillJobs = try BackfillJobs(store: backfillStore)
+    services.append(ProjectionRunner(journal: journal, logger: logger) { readModels.all + [idempotency, gaps, backfillJobs] })
     services.append(PassivationRunner(registry: registry, logger: logger))
     services.append(rebuildRunner)
+    var backfiller: Backfiller?
+    if let salesforce = configuration.salesforce {
+        let client = SalesforceClient(configuration: salesforce, logger: logger)
+        let runner = Backfiller(
+            client: client, registry: registry, mappings: mappings, journal: journal, readModels: readModels, jobs: backfillJobs, logger: logger
+        )
+        services.append(runner)
+        services.append(
+            GapRereader(
+                client: client, registry: registry, journal: journal, mappings: mappings, gaps: gaps, backfiller: runner,
+                batchSize: configuration.gapRereadBatchSize, pause: configuration.gapRereadPause, logger: logger
+            )
+        )
+        backfiller = runner
+    }
 
     let tributary = Tributary(
         configuration: configuration,
@@ -100,7 +124,9 @@ public func buildApplication(_ configuration: TributaryConfiguration, logger: Lo
         commands: ServiceCommandHandler(registry: registry, mappings: mappings, idempotency: idempotency),
         rebuilds: RebuildJobs(journal: journal, readModels: readModels, logger: logger),
         startupPosition: startupPosition,
-        restoredSnapshots: restoredSnapshots
+        restoredSnapshots: restoredSnapshots,
+        backfillJobs: backfillJobs,
+        backfiller: backfiller
     )
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: ProblemMiddleware())
@@ -110,6 +136,7 @@ public func buildApplication(_ configuration: TributaryConfiguration, logger: Lo
     AdminRoutes(tributary: tributary, runner: rebuildRunner).register(on: router)
     RecordRoutes(tributary: tributary).register(on: router)
     SchemaRoutes(tributary: tributary).register(on: router)
+    BackfillRoutes(tributary: tributary).register(on: router)
 
     return Application(
         router: router,

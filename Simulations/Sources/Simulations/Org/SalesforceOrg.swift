@@ -94,9 +94,11 @@ public final class SalesforceOrg: Sendable {
 
     /// Sets REST fields (JSON texts) of record `id`; the CDC `UPDATE` joins `drainChanges()`.
     /// With `emitting: false` no event is produced, as when Salesforce cannot send one (a gap).
-    public func update(_ id: String, _ fields: [String: String], emitting: Bool = true) {
+    /// Returns the change's commit time (epoch ms).
+    @discardableResult
+    public func update(_ id: String, _ fields: [String: String], emitting: Bool = true) -> Int64 {
         state.withLock { state in
-            guard let object = Self.object(of: id, in: state) else { return }
+            guard let object = Self.object(of: id, in: state) else { return state.clock }
             state.clock += 1000
             var record = state.records[object]![id]!
             for (name, value) in fields { record.fields[name] = value }
@@ -104,6 +106,7 @@ public final class SalesforceOrg: Sendable {
             record.systemModstamp = state.clock
             state.records[object]![id] = record
             if emitting { state.changes.append(Self.changeEvent(record, type: "UPDATE", fields: fields, state: &state)) }
+            return state.clock
         }
     }
 
@@ -193,6 +196,18 @@ public final class SalesforceOrg: Sendable {
             return expected
         }
     }
+
+    /// The fields each object has besides the generated ones (null unless set), so queries for
+    /// them succeed as they would in a real org: the built-in mapping's other sources and a few
+    /// common standard fields. Any other field is `INVALID_FIELD`.
+    static let standardFields: [String: Set<String>] = [
+        "Account": ["AnnualRevenue", "BillingCountry", "BillingStreet", "BillingState", "BillingPostalCode", "OwnerId", "Type", "Description", "ShippingCity"],
+        "Platform__c": ["Client__c", "Environment__c", "LaunchDate__c", "OwnerId", "Status__c"],
+        "Contract": ["AccountId", "ContractNumber", "ContractTerm", "Contract_Value__c", "EndDate", "OwnerId", "StartDate", "Status", "BillingCity"],
+        "Opportunity": ["AccountId", "Amount", "CloseDate", "IsClosed", "IsWon", "OwnerId", "Probability", "StageName"],
+        "Service__c": ["Client__c", "Contract__c", "Monthly_Fee__c", "Start_Date__c", "Status__c"],
+        "Subservice__c": ["Quantity__c", "Service__c", "Status__c", "Unit_Price__c"],
+    ]
 
     // MARK: - Internals
 

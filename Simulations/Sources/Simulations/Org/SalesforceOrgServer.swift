@@ -242,8 +242,8 @@ public final class SalesforceOrgServer: Sendable {
         case "Id": return .text(record.id)
         default:
             guard let text = record.fields[field] else {
-                return RecordKind.all.first { $0.object == record.object }?.fields
-                    .contains { SalesforceOrg.restName($0.source) == field } == true ? .null : nil
+                let generated = RecordKind.all.first { $0.object == record.object }?.fields.contains { SalesforceOrg.restName($0.source) == field } == true
+                return generated || SalesforceOrg.standardFields[record.object]?.contains(field) == true ? .null : nil
             }
             if text == "null" { return .null }
             if text == "true" || text == "false" { return .bool(text == "true") }

@@ -279,7 +279,7 @@ extension CDCTraffic.ExpectedRecord {
     }
 
     /// The expected domain fields.
-    var expectedFields: [String: FieldValue.Expected] {
+    public var expectedFields: [String: FieldValue.Expected] {
         fields.mapValues(\.value)
     }
 }

@@ -1,12 +1,13 @@
 /// A value the simulation puts in a Salesforce field, and what Tributary's built-in mapping
 /// should show for it.
-struct FieldValue: Sendable, Equatable {
+public struct FieldValue: Sendable, Equatable {
     /// The JSON text sent.
     var json: String
     /// The domain value expected in the view, as a JSON-comparable value.
     var expected: Expected
 
-    enum Expected: Sendable, Equatable {
+    /// A domain value a view should show.
+    public enum Expected: Sendable, Equatable {
         case string(String)
         case number(Double)
         case null
