@@ -125,6 +125,7 @@ let package = Package(
             name: "tributary",
             dependencies: [
                 "CRM",
+                "SalesforceAPI",
                 "EventSourcing",
                 "EventSourcingLMDB",
                 "HTTPAPI",
@@ -176,7 +177,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CLITests",
-            dependencies: ["EventSourcingLMDB", "EventSourcing", "JSON", "Salesforce"],
+            dependencies: ["EventSourcingLMDB", "EventSourcing", "JSON", "Salesforce", "Simulations"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "CRMTests", dependencies: ["CRM", "EventSourcing", "JSON"], swiftSettings: swiftSettings),

@@ -1,10 +1,5 @@
 import ArgumentParser
-import Foundation
 import JSON
-
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// `tributary rebuild`: asks a running server to rebuild its read models (re-reading its mapping
 /// file) and waits for the job to finish.
@@ -21,15 +16,15 @@ struct Rebuild: AsyncParsableCommand {
     var timeout = 600
 
     func run() async throws {
-        guard let base = URL(string: url) else { throw StartupError(message: "'\(url)' is not a URL") }
-        let started = try await request(base.appendingPathComponent("v1/admin/projections/rebuild"), method: "POST")
+        let server = try ServerRequests(url: url)
+        let started = try await server.send("POST", "v1/admin/projections/rebuild").body
         guard let job = started["job"]?.stringValue else {
             throw StartupError(message: "the server did not start a rebuild: \(started["detail"]?.stringValue ?? started.jsonString)")
         }
         print("rebuild \(job) started")
         let deadline = ContinuousClock.now + .seconds(timeout)
         while ContinuousClock.now < deadline {
-            let status = try await request(base.appendingPathComponent("v1/admin/projections/rebuild/\(job)"), method: "GET")
+            let status = try await server.send("GET", "v1/admin/projections/rebuild/\(job)").body
             switch status["state"]?.stringValue {
             case "done":
                 print("rebuild \(job) done at position \(status["position"]?.jsonString ?? "?")")
@@ -41,21 +36,5 @@ struct Rebuild: AsyncParsableCommand {
             }
         }
         throw StartupError(message: "rebuild \(job) did not finish within \(timeout) s; it goes on in the server")
-    }
-
-    private func request(_ url: URL, method: String) async throws -> JSONValue {
-        var request = URLRequest(url: url)
-        request.httpMethod = method
-        let data: Data
-        do {
-            (data, _) = try await URLSession.shared.data(for: request)
-        } catch {
-            throw StartupError(message: "cannot reach the server at \(self.url): \(error.localizedDescription)")
-        }
-        do {
-            return try JSONValue(parsing: Array(data))
-        } catch {
-            throw StartupError(message: "the server answered something that is not JSON: \(error)")
-        }
     }
 }

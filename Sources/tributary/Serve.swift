@@ -2,9 +2,11 @@ import ArgumentParser
 import CRM
 import EventSourcing
 import EventSourcingLMDB
+import Foundation
 import HTTPAPI
 import Hummingbird
 import Logging
+import SalesforceAPI
 import ServiceLifecycle
 
 /// `tributary serve`: open (or create) the journal, recover, and serve HTTP until SIGTERM/SIGINT.
@@ -44,7 +46,26 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("snapshot-interval"), help: "Seconds between snapshots of the in-memory indexes of gaps and idempotency keys (also taken on graceful shutdown).")
     var snapshotIntervalSeconds = 300
 
+    @Option(name: .customLong("salesforce-login-url"), help: "The org's My Domain URL for backfills and gap re-reads (or SALESFORCE_LOGIN_URL).")
+    var salesforceLoginURL: String?
+
+    @Option(name: .customLong("salesforce-client-id"), help: "The connected app's consumer key (or SALESFORCE_CLIENT_ID).")
+    var salesforceClientID: String?
+
+    @Option(name: .customLong("salesforce-client-secret-file"), help: "A file holding the consumer secret (else SALESFORCE_CLIENT_SECRET).")
+    var salesforceClientSecretFile: String?
+
+    @Option(name: .customLong("salesforce-api-version"), help: "The REST API version.")
+    var salesforceAPIVersion = "v60.0"
+
+    @Option(name: .customLong("salesforce-slow-down-at"), help: "The share of the daily API allowance past which calls slow down (0-1).")
+    var salesforceSlowDownAt = 0.8
+
     func validate() throws {
+        guard (0...1).contains(salesforceSlowDownAt) else { throw ValidationError("--salesforce-slow-down-at must be between 0 and 1") }
+        guard salesforceAPIVersion.hasPrefix("v"), Double(salesforceAPIVersion.dropFirst()) != nil else {
+            throw ValidationError("--salesforce-api-version must look like v60.0")
+        }
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard idleTimeoutSeconds > 0 else { throw ValidationError("--idle-timeout must be positive") }
         guard maxResident >= 0 else { throw ValidationError("--max-resident must be 0 (no cap) or positive") }
@@ -66,7 +87,7 @@ struct Serve: AsyncParsableCommand {
                 throw StartupError(message: error.description)
             }
         }
-        let configuration = TributaryConfiguration(
+        var configuration = TributaryConfiguration(
             host: host,
             port: port,
             storage: inMemory ? .inMemory : .lmdb(directory: dataDirectory),
@@ -76,6 +97,7 @@ struct Serve: AsyncParsableCommand {
             snapshotInterval: .seconds(snapshotIntervalSeconds),
             buildIdentity: BuildIdentity.ofRunningExecutable()
         )
+        configuration.salesforce = try salesforceConfiguration()
         do {
             let application = try await buildApplication(configuration, logger: logger)
             logger.info(
@@ -92,6 +114,44 @@ struct Serve: AsyncParsableCommand {
         } catch let error as LMDBError {
             throw StartupError(message: "cannot open the journal in \(dataDirectory): \(error)")
         }
+    }
+}
+
+extension Serve {
+    /// The Salesforce org from the flags and the environment; `nil` when none is named. The
+    /// secret comes from a file or `SALESFORCE_CLIENT_SECRET`, never from the command line, where
+    /// other users of the machine could read it.
+    func salesforceConfiguration() throws -> SalesforceAPIConfiguration? {
+        let environment = ProcessInfo.processInfo.environment
+        let loginURL = salesforceLoginURL ?? environment["SALESFORCE_LOGIN_URL"]
+        let clientID = salesforceClientID ?? environment["SALESFORCE_CLIENT_ID"]
+        var secret = environment["SALESFORCE_CLIENT_SECRET"]
+        if let salesforceClientSecretFile {
+            do {
+                secret = try String(contentsOfFile: salesforceClientSecretFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            } catch {
+                throw StartupError(message: "cannot read the Salesforce client secret from \(salesforceClientSecretFile): \(error.localizedDescription)")
+            }
+        }
+        guard let loginURL else {
+            if clientID != nil || salesforceClientSecretFile != nil {
+                throw StartupError(message: "a Salesforce client id or secret was given without --salesforce-login-url")
+            }
+            return nil
+        }
+        guard loginURL.hasPrefix("https://") || loginURL.hasPrefix("http://") else {
+            throw StartupError(message: "--salesforce-login-url must be an http(s) URL, not '\(loginURL)'")
+        }
+        guard let clientID, !clientID.isEmpty else {
+            throw StartupError(message: "--salesforce-login-url needs --salesforce-client-id (or SALESFORCE_CLIENT_ID)")
+        }
+        guard let secret, !secret.isEmpty else {
+            throw StartupError(message: "--salesforce-login-url needs the client secret in SALESFORCE_CLIENT_SECRET or --salesforce-client-secret-file")
+        }
+        return SalesforceAPIConfiguration(
+            loginURL: loginURL, clientID: clientID, clientSecret: secret,
+            apiVersion: salesforceAPIVersion, slowDownAtUsage: salesforceSlowDownAt
+        )
     }
 }
 

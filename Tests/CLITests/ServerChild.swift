@@ -19,7 +19,9 @@ final class ServerChild {
     }
 
     /// Starts a server on `directory` and waits until it answers `/ready`.
-    static func start(dataDirectory directory: String, arguments extra: [String] = []) async throws -> ServerChild {
+    static func start(
+        dataDirectory directory: String, arguments extra: [String] = [], environment: [String: String] = [:]
+    ) async throws -> ServerChild {
         let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("tributary")
         let inBuild = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../.build/debug/tributary")
         let executable = try #require([beside, inBuild].first { FileManager.default.isExecutableFile(atPath: $0.path) })
@@ -28,6 +30,7 @@ final class ServerChild {
         let process = Process()
         process.executableURL = executable
         process.arguments = ["serve", "--data-dir", directory, "--port", "0", "--log-level", "info"] + extra
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let log = try FileHandle(forWritingTo: logFile)
         process.standardOutput = log
         process.standardError = log
@@ -64,6 +67,11 @@ final class ServerChild {
     /// Sends a request; returns the status and the JSON body (null when not JSON).
     func request(_ path: String, method: String = "GET", body: JSONValue? = nil) async throws -> (Int, JSONValue) {
         try await httpRequest(base, path, method: method, body: body)
+    }
+
+    /// What the server has logged so far.
+    var log: String {
+        (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""
     }
 
     /// Kills the server with SIGKILL, as a crash would, and waits for it to be gone.
