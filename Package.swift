@@ -181,6 +181,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "CRMTests", dependencies: ["CRM", "EventSourcing", "JSON"], swiftSettings: swiftSettings),
+        .testTarget(name: "BackfillTests", dependencies: ["Backfill", "CRM", "EventSourcing", "JSON"], swiftSettings: swiftSettings),
         .testTarget(
             name: "IngestionTests",
             dependencies: [

@@ -207,6 +207,51 @@ enum OpenAPIDocument {
             }
           }
         },
+        "/v1/backfill": {
+          "post": {
+            "operationId": "startBackfill",
+            "summary": "Backfill an entity's records from Salesforce (one job per entity at a time). Needs a configured Salesforce org.",
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {
+              "type": "object", "required": ["entity"], "properties": {
+                "entity": {"type": "string", "description": "A mapped Salesforce object, e.g. Account."},
+                "since": {"type": ["string", "null"], "format": "date-time", "description": "Only records changed since then (SystemModstamp)."},
+                "includeDeleted": {"type": ["boolean", "null"], "description": "Read the recycle bin too (queryAll)."}
+              }
+            }}}},
+            "responses": {
+              "202": {"description": "Started", "content": {"application/json": {"schema": {"type": "object", "required": ["job"], "properties": {"job": {"type": "string"}}}}}},
+              "409": {"$ref": "#/components/responses/Problem"},
+              "413": {"$ref": "#/components/responses/Problem"},
+              "422": {"$ref": "#/components/responses/Problem"},
+              "503": {"$ref": "#/components/responses/Unavailable"}
+            }
+          }
+        },
+        "/v1/backfill/{job}": {
+          "get": {
+            "operationId": "getBackfill",
+            "summary": "A backfill job and how far it has got.",
+            "parameters": [{"name": "job", "in": "path", "required": true, "schema": {"type": "string"}}],
+            "responses": {
+              "200": {"description": "The job", "content": {"application/json": {"schema": {
+                "type": "object",
+                "required": ["job", "entity", "state", "pages", "records", "applied", "duplicates", "errors", "includeDeleted", "reconcile", "deletedAbsent", "startedAt"],
+                "properties": {
+                  "job": {"type": "string"}, "entity": {"type": "string"}, "state": {"type": "string", "enum": ["running", "done", "failed"]},
+                  "pages": {"type": "integer", "minimum": 0}, "records": {"type": "integer", "minimum": 0},
+                  "applied": {"type": "integer", "minimum": 0, "description": "Records that changed the mirror."},
+                  "duplicates": {"type": "integer", "minimum": 0, "description": "Records already mirrored as read: nothing written."},
+                  "errors": {"type": "integer", "minimum": 0, "description": "Records without a usable Id or LastModifiedDate."},
+                  "totalSize": {"type": "integer", "minimum": 0}, "since": {"type": "string", "format": "date-time"},
+                  "includeDeleted": {"type": "boolean"}, "reconcile": {"type": "boolean", "description": "A re-sync after an overflow: records Salesforce no longer has are deleted."},
+                  "deletedAbsent": {"type": "integer", "minimum": 0}, "reason": {"type": "string"},
+                  "startedAt": {"type": "string", "format": "date-time"}, "finishedAt": {"type": "string", "format": "date-time"}, "error": {"type": "string"}
+                }
+              }}}},
+              "404": {"$ref": "#/components/responses/Problem"}
+            }
+          }
+        },
         "/v1/{aggregate}/{id}/summary": {
           "get": {
             "operationId": "getClientSummary",
