@@ -9,7 +9,7 @@ import Simulations
 struct TributarySim: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tributary-sim",
-        abstract: "Load scenarios for Tributary: cdc-batch, cdc-single, read-heavy, mixed, recovery, memory.",
+        abstract: "Load scenarios for Tributary: cdc-batch, cdc-single, read-heavy, mixed, recovery, memory, backfill.",
         discussion: "Talks HTTP only. Writes summary.json and report.html to --out. Exits 1 when a final check fails."
     )
 
@@ -43,7 +43,7 @@ struct TributarySim: AsyncParsableCommand {
     @Option(help: "Changes per POST /v1/cdc in cdc-batch.")
     var batchSize = 100
 
-    @Option(help: "Records to create before read-heavy or in memory, changes before recovery.")
+    @Option(help: "Records to create before read-heavy, in memory or in the backfill org; changes before recovery.")
     var populate = 100_000
 
     @Option(name: .customLong("max-resident"), help: "With --start-server: the server's --max-resident (records kept in memory).")
@@ -70,14 +70,27 @@ struct TributarySim: AsyncParsableCommand {
         }
         let group = MultiThreadedEventLoopGroup.singleton
         var server: ServerProcess?
+        var org: SalesforceOrg?
         var target: Target
         if startServer {
             let executable = serverBinary.map(URL.init(fileURLWithPath:))
                 ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("tributary")
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tributary-sim-\(UUID().uuidString)")
+            var arguments = maxResident.map { ["--max-resident", String($0)] } ?? []
+            var environment: [String: String] = [:]
+            if scenario == "backfill" {
+                // The server reads from a simulated org this process serves.
+                let simulated = SalesforceOrg(seed: seed)
+                simulated.populate("Account", count: populate)
+                let orgServer = SalesforceOrgServer(org: simulated)
+                let orgURL = try await orgServer.start()
+                arguments += ["--salesforce-login-url", orgURL, "--salesforce-client-id", simulated.clientID]
+                environment["SALESFORCE_CLIENT_SECRET"] = simulated.clientSecret
+                org = simulated
+            }
             let started = ServerProcess(
                 executable: executable, dataDirectory: directory, port: try await ServerProcess.freePort(group: group),
-                arguments: maxResident.map { ["--max-resident", String($0)] } ?? []
+                arguments: arguments, environment: environment
             )
             try await started.start(group: group)
             server = started
@@ -112,6 +125,7 @@ struct TributarySim: AsyncParsableCommand {
         settings.checkLimit = checkLimit
         settings.server = server
         settings.maxResident = startServer ? maxResident : nil
+        settings.org = org
         if let rate {
             settings.injection = rampTo.map { .ramp(from: rate, to: $0, connections: connections) } ?? .constantRate(perSecond: rate, connections: connections)
         } else if let clients {

@@ -14,14 +14,17 @@ public final class ServerProcess: Sendable {
     public let target: Target
     /// More `tributary serve` arguments (e.g. `--max-resident`).
     public let arguments: [String]
+    /// More environment variables for the server (e.g. `SALESFORCE_CLIENT_SECRET`).
+    public let environment: [String: String]
     private let process = Mutex<Process?>(nil)
 
     /// A server to be started with ``start()``.
-    public init(executable: URL, dataDirectory: URL, port: Int, arguments: [String] = []) {
+    public init(executable: URL, dataDirectory: URL, port: Int, arguments: [String] = [], environment: [String: String] = [:]) {
         self.executable = executable
         self.dataDirectory = dataDirectory
         self.target = Target(host: "127.0.0.1", port: port)
         self.arguments = arguments
+        self.environment = environment
     }
 
     /// Starts the server and waits until `GET /ready` answers 200. Returns how long that took.
@@ -32,6 +35,7 @@ public final class ServerProcess: Sendable {
         process.arguments = [
             "serve", "--data-dir", dataDirectory.path, "--host", target.host, "--port", String(target.port), "--log-level", "warning",
         ] + arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let begin = ContinuousClock.now
         try process.run()
         self.process.withLock { $0 = process }

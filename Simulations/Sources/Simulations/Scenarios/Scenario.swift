@@ -26,6 +26,8 @@ public struct RunSettings: Sendable {
     public var server: ServerProcess?
     /// The resident-record cap the runner started the server with, if any.
     public var maxResident: Int?
+    /// The simulated Salesforce org the runner serves to the server (backfill).
+    public var org: SalesforceOrg?
 
     /// Settings against `target`, writing to `output`.
     public init(target: Target, output: URL) {
@@ -37,7 +39,7 @@ public struct RunSettings: Sendable {
 /// The scenarios, by name.
 public enum Scenarios {
     /// Every scenario name, for `--help`.
-    public static let names = ["cdc-batch", "cdc-single", "read-heavy", "mixed", "recovery", "memory"]
+    public static let names = ["cdc-batch", "cdc-single", "read-heavy", "mixed", "recovery", "memory", "backfill"]
 
     /// Runs scenario `name` and writes its `summary.json` and `report.html`.
     public static func run(_ name: String, settings: RunSettings, group: any EventLoopGroup) async throws -> RunSummary {
@@ -59,6 +61,8 @@ public enum Scenarios {
             outcome = try await Recovery.run(settings, recorder: recorder, group: group)
         case "memory":
             outcome = try await Memory.run(settings, recorder: recorder, group: group)
+        case "backfill":
+            outcome = try await BackfillScenario.run(settings, recorder: recorder, group: group)
         default:
             throw SimulationError("unknown scenario '\(name)'; expected one of \(names.joined(separator: ", "))")
         }
