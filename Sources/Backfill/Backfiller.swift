@@ -54,6 +54,8 @@ public final class Backfiller: Service, Sendable {
     private let active = Mutex<[String: String]>([:])
     private let submissions: AsyncStream<BackfillJob>
     private let submit: AsyncStream<BackfillJob>.Continuation
+    /// Reaches 1 once the jobs a restart interrupted have been claimed: new jobs wait for it.
+    private let resumed = PositionWatch()
 
     /// A backfiller reading through `client` and writing through `registry`.
     public init(
@@ -75,12 +77,19 @@ public final class Backfiller: Service, Sendable {
         (submissions, submit) = AsyncStream.makeStream()
     }
 
-    /// Journals a new job for `entity` and queues it; returns its id.
+    /// Journals a new job for `entity` and queues it; returns its id and the position of its
+    /// `BackfillStarted` event (already visible in `jobs`).
     public func start(
         entity: String, since: Timestamp? = nil, includeDeleted: Bool = false, reconcile: Bool = false, reason: String? = nil
-    ) async throws(BackfillStartError) -> String {
+    ) async throws(BackfillStartError) -> (job: String, position: UInt64) {
         guard let type = mappings.recordType(forObject: entity), mappings[type] != nil else {
             throw .unknownEntity(entity, known: mappings.recordTypes.compactMap { mappings[$0]?.objectName })
+        }
+        await resumed.wait(until: 1)
+        // A job the index still shows running (one whose end could not be journaled) holds the
+        // entity until a restart resumes it.
+        if let stale = await jobs.running.first(where: { $0.entity == entity }), !isRunning(entity) {
+            throw .alreadyRunning(entity: entity, job: stale.id)
         }
         let id = UUID().uuidString.lowercased()
         if let running = active.withLock({ active -> String? in
@@ -88,20 +97,31 @@ public final class Backfiller: Service, Sendable {
             active[entity] = id
             return nil
         }) {
-            throw .alreadyRunning(entity: entity, job: running)
+            // A job whose end the index already shows is over, even if its task has yet to let go.
+            guard await jobs.job(running).map({ $0.state != .running }) == true,
+                active.withLock({ active -> Bool in
+                    guard active[entity] == running else { return false }
+                    active[entity] = id
+                    return true
+                })
+            else { throw .alreadyRunning(entity: entity, job: running) }
         }
         let job = BackfillJob(
             id: id, entity: entity, since: since, includeDeleted: includeDeleted, reconcile: reconcile, reason: reason, startedAt: .now()
         )
+        let position: UInt64
         do {
-            _ = try await journal.append(AppendRequest(stream: BackfillEvent.stream(id), expectedVersion: .exact(0), events: [BackfillEvent.started(job)]))
+            position = try await journal.append(
+                AppendRequest(stream: BackfillEvent.stream(id), expectedVersion: .exact(0), events: [BackfillEvent.started(job)])
+            ).lastPosition
         } catch {
             active.withLock { $0[entity] = nil }
             throw .journal(error)
         }
+        await jobs.applied.wait(until: position)
         logger.info("backfill started", metadata: ["job": "\(id)", "entity": "\(entity)", "reconcile": "\(reconcile)"])
         submit.yield(job)
-        return id
+        return (id, position)
     }
 
     /// Whether a job for `entity` is running.
@@ -122,8 +142,12 @@ public final class Backfiller: Service, Sendable {
             if claimed {
                 logger.info("backfill resumed", metadata: ["job": "\(job.id)", "entity": "\(job.entity)", "pages": "\(job.pages)"])
                 submit.yield(job)
+            } else {
+                // Two jobs of one entity left running: the older one resumes, this one ends.
+                _ = await finish(job, failure: "superseded by another job of \(job.entity) interrupted at the same time")
             }
         }
+        resumed.advance(to: 1)
         await withDiscardingTaskGroup { group in
             for await job in submissions.cancelOnGracefulShutdown() {
                 group.addTask { await self.execute(job) }
@@ -136,23 +160,27 @@ public final class Backfiller: Service, Sendable {
     // MARK: - Running a job
 
     private func execute(_ job: BackfillJob) async {
-        defer { active.withLock { if $0[job.entity] == job.id { $0[job.entity] = nil } } }
-        guard let type = mappings.recordType(forObject: job.entity), let mapping = mappings[type] else {
-            await finish(job, failure: "\(job.entity) is no longer mapped")
-            return
-        }
-        do {
-            if !job.passComplete { try await readPages(job, mapping: mapping, type: type) }
-            let deleted = job.reconcile ? try await reconcile(job, mapping: mapping, type: type) : nil
-            await finish(job, failure: nil, deletedAbsent: deleted)
-        } catch {
-            if Task.isCancelled {
-                logger.info("backfill paused by shutdown; it resumes at the next start", metadata: ["job": "\(job.id)"])
-                return
+        let ended: UInt64?
+        if let type = mappings.recordType(forObject: job.entity), let mapping = mappings[type] {
+            do {
+                if !job.passComplete { try await readPages(job, mapping: mapping, type: type) }
+                let deleted = job.reconcile ? try await reconcile(job, mapping: mapping, type: type) : nil
+                ended = await finish(job, failure: nil, deletedAbsent: deleted)
+            } catch {
+                if Task.isCancelled {
+                    logger.info("backfill paused by shutdown; it resumes at the next start", metadata: ["job": "\(job.id)"])
+                    ended = nil
+                } else {
+                    logger.error("backfill failed", metadata: ["job": "\(job.id)", "entity": "\(job.entity)", "error": "\(error)"])
+                    ended = await finish(job, failure: "\(error)")
+                }
             }
-            logger.error("backfill failed", metadata: ["job": "\(job.id)", "entity": "\(job.entity)", "error": "\(error)"])
-            await finish(job, failure: "\(error)")
+        } else {
+            ended = await finish(job, failure: "\(job.entity) is no longer mapped")
         }
+        // The entity is free once the job index shows the end, so a re-sync is not started twice.
+        if let ended { await jobs.applied.wait(until: ended) }
+        active.withLock { if $0[job.entity] == job.id { $0[job.entity] = nil } }
     }
 
     private func readPages(_ job: BackfillJob, mapping: EntityMapping, type: RecordType) async throws {
@@ -189,12 +217,46 @@ public final class Backfiller: Service, Sendable {
             _ = try await registry.handleAtomically(commands, alsoWriting: [progress])
             first = false
             guard !page.done, let next = page.nextRecordsURL else { return }
-            page = try await client.nextPage(next)
+            page = try await nextPage(next, orAgainAfter: watermark, job: job, mapping: mapping, includeDeleted: includeDeleted)
         }
     }
 
+    /// The page at `next`; when its query cursor has expired (they live about 15 minutes), the
+    /// query again from `watermark`.
+    private func nextPage(
+        _ next: String, orAgainAfter watermark: BackfillWatermark?, job: BackfillJob, mapping: EntityMapping, includeDeleted: Bool
+    ) async throws -> QueryPage {
+        let result: Result<QueryPage, SalesforceAPIError>
+        do {
+            result = .success(try await client.nextPage(next))
+        } catch {
+            result = .failure(error)
+        }
+        if case .failure(let error) = result, error.errorCode == "INVALID_QUERY_LOCATOR" {
+            let soql = SalesforceRecordReading.backfillQuery(for: mapping, includeDeleted: includeDeleted, since: job.since, after: watermark)
+            return try await client.query(soql, includeDeleted: includeDeleted)
+        }
+        return try result.get()
+    }
+
     /// Deletes the records the mirror shows as live that Salesforce no longer has; returns how many.
+    ///
+    /// The mirror is listed first and Salesforce asked second: a record created after the listing
+    /// is not a candidate, and one the listing holds is either in Salesforce's answer or was
+    /// deleted before it.
     private func reconcile(_ job: BackfillJob, mapping: EntityMapping, type: RecordType) async throws -> Int {
+        guard let projection = readModels.projection(type) else { return 0 }
+        let position = try await journal.lastPosition()
+        await projection.applied.wait(until: position)
+        var candidates: [String] = []
+        var after: String?
+        repeat {
+            try Task.checkCancellation()
+            let listed = try await projection.list(RecordQuery(after: after, limit: 1000))
+            candidates += listed.items.map(\.id)
+            after = listed.next
+        } while after != nil
+        let now = Timestamp.now().millisecondsSinceEpoch
         var live = Set<String>()
         var page = try await client.query("SELECT Id FROM \(mapping.objectName)")
         while true {
@@ -204,18 +266,7 @@ public final class Backfiller: Service, Sendable {
             guard !page.done, let next = page.nextRecordsURL else { break }
             page = try await client.nextPage(next)
         }
-        guard let projection = readModels.projection(type) else { return 0 }
-        let position = try await journal.lastPosition()
-        await projection.applied.wait(until: position)
-        var absent: [String] = []
-        var after: String?
-        repeat {
-            try Task.checkCancellation()
-            let listed = try await projection.list(RecordQuery(after: after, limit: 1000))
-            absent += listed.items.map(\.id).filter { !live.contains($0) }
-            after = listed.next
-        } while after != nil
-        let now = Timestamp.now().millisecondsSinceEpoch
+        let absent = candidates.filter { !live.contains($0) }
         for start in stride(from: 0, to: absent.count, by: 1000) {
             let commands = absent[start..<min(absent.count, start + 1000)].map { id -> AggregateRegistry<SalesforceRecord>.BatchCommand in
                 let command = RecordCommand(
@@ -232,7 +283,9 @@ public final class Backfiller: Service, Sendable {
 
     /// Journals the end of `job` (with its reconciliation count, and for a successful re-sync,
     /// `EntityResyncCompleted`).
-    private func finish(_ job: BackfillJob, failure: String?, deletedAbsent: Int? = nil) async {
+    /// - Returns: the position of the end, or `nil` when it could not be journaled.
+    @discardableResult
+    private func finish(_ job: BackfillJob, failure: String?, deletedAbsent: Int? = nil) async -> UInt64? {
         var events: [NewEvent] = []
         if let deletedAbsent { events.append(BackfillEvent.reconciled(deletedAbsent: deletedAbsent)) }
         events.append(BackfillEvent.finished(failure: failure))
@@ -241,10 +294,12 @@ public final class Backfiller: Service, Sendable {
             writes.append(EntityResyncRequest.completion(entity: job.entity, began: job.startedAt))
         }
         do {
-            _ = try await journal.append(AppendRequest(writes: writes))
+            let position = try await journal.append(AppendRequest(writes: writes)).lastPosition
             logger.info("backfill finished", metadata: ["job": "\(job.id)", "entity": "\(job.entity)", "failure": "\(failure ?? "none")"])
+            return position
         } catch {
             logger.error("backfill end could not be journaled; it runs again at the next start", metadata: ["job": "\(job.id)", "error": "\(error)"])
+            return nil
         }
     }
 }

@@ -3,6 +3,7 @@ import EventSourcing
 import Ingestion
 import JSON
 import Logging
+import Salesforce
 import SalesforceAPI
 import ServiceLifecycle
 
@@ -54,11 +55,15 @@ public struct GapRereader: Service {
 
     public func run() async throws {
         var failures = 0
+        // Entities take turns, so one whose re-reads keep failing does not starve the others.
+        var lastEntity: String?
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
             var wait = idleInterval
             do {
                 await startResyncs()
-                if try await rereadOneBatch() {
+                let entity = try await nextEntity(after: lastEntity)
+                lastEntity = entity
+                if let entity, try await rereadOneBatch(of: entity) {
                     wait = pause
                 }
                 failures = 0
@@ -73,24 +78,32 @@ public struct GapRereader: Service {
         }
     }
 
-    /// Re-reads up to `batchSize` marked records of one entity; false when none are marked.
-    func rereadOneBatch() async throws -> Bool {
+    /// The next mapped entity after `previous` (in name order, wrapping around) with records
+    /// marked for a re-read, if any.
+    func nextEntity(after previous: String?) async -> String? {
+        let entities = Set(await gaps.pendingRecords.map(\.entity)).filter { mappings.recordType(forObject: $0) != nil }.sorted()
+        guard let previous else { return entities.first }
+        return entities.first { $0 > previous } ?? entities.first
+    }
+
+    /// Re-reads up to `batchSize` marked records of `entity`; false when none are marked.
+    func rereadOneBatch(of entity: String) async throws -> Bool {
         let pending = await gaps.pendingRecords
-        guard let entity = pending.first(where: { mappings.recordType(forObject: $0.entity) != nil })?.entity,
-            let type = mappings.recordType(forObject: entity), let mapping = mappings[type]
-        else { return false }
+        guard let type = mappings.recordType(forObject: entity), let mapping = mappings[type] else { return false }
         let batch = Array(pending.filter { $0.entity == entity }.prefix(batchSize))
+        guard !batch.isEmpty else { return false }
         let gapTimes = Dictionary(batch.map { ($0.stream.id, $0.commitTimestamp) }, uniquingKeysWith: max)
         var page = try await client.query(SalesforceRecordReading.rereadQuery(for: mapping, ids: batch.map(\.stream.id)), includeDeleted: true)
         var commands: [AggregateRegistry<SalesforceRecord>.BatchCommand] = []
         var found: Set<String> = []
         while true {
             for record in page.records {
-                let id = record["Id"]?.stringValue ?? ""
+                let id = record["Id"]?.stringValue.flatMap(SalesforceID.normalize) ?? ""
+                // Returned, so not deleted for good, even if it cannot be used.
+                found.insert(id)
                 guard case .success(let read) = SalesforceRecordReading.read(
                     record, entity: entity, source: .gapFill, job: nil, notBefore: gapTimes[id] ?? .min
                 ) else { continue }
-                found.insert(read.id)
                 commands.append((StreamName(category: type.rawValue, id: read.id), read.command, nil))
             }
             guard !page.done, let next = page.nextRecordsURL else { break }

@@ -9,7 +9,8 @@ import Salesforce
 /// REST answers with flat address fields (`BillingCity`) where CDC sends compounds
 /// (`BillingAddress.City`); they are nested back under their compound, so a backfilled value and
 /// a CDC value of the same field land on the same path and converge by commit time. A record's
-/// `LastModifiedDate` acts as its commit time: a value a live change set later survives the
+/// `LastModifiedDate` acts as its commit time, less a millisecond so that a live change stamped
+/// with the same (whole) second wins the tie: a value a live change set later survives the
 /// backfill.
 public enum SalesforceRecordReading {
     /// The fields every read selects besides the mapped ones.
@@ -91,7 +92,10 @@ public enum SalesforceRecordReading {
         var body = JSONObject()
         var compounds: [(String, JSONObject)] = []
         for member in record where !["attributes", "Id", "IsDeleted", "SystemModstamp"].contains(member.key) {
-            if let (parent, component) = compoundParts(member.key) {
+            if ["LastModifiedDate", "CreatedDate"].contains(member.key), let time = member.value.stringValue.flatMap(Timestamp.init(iso8601:)) {
+                // As CometD sends them (REST writes `+0000`), so an unchanged record reads as unchanged.
+                body.appendUnique(key: member.key, value: .string(time.iso8601))
+            } else if let (parent, component) = compoundParts(member.key) {
                 if let index = compounds.firstIndex(where: { $0.0 == parent }) {
                     compounds[index].1.appendUnique(key: component, value: member.value)
                 } else {
@@ -113,7 +117,9 @@ public enum SalesforceRecordReading {
             facts: ChangeFacts(
                 source: source,
                 entity: entity,
-                commitTimestamp: max(lastModified.millisecondsSinceEpoch, notBefore),
+                // A millisecond before LastModifiedDate: a live change committed in the same
+                // (whole) second, which the read may not reflect, wins the tie.
+                commitTimestamp: max(lastModified.millisecondsSinceEpoch - 1, notBefore),
                 backfillJob: job
             )
         )

@@ -55,6 +55,8 @@ public actor GapIndex: SnapshottableProjection {
                     continue
                 }
                 guard event.type == EntityResyncRequest.eventType, let request = EntityResyncRequest(event) else { continue }
+                // The latest request is the one a re-sync must begin after.
+                if let pending = entities[request.entity], (pending.commitTimestamp ?? .min) > (request.commitTimestamp ?? .min) { continue }
                 entities[request.entity] = EntityResync(
                     entity: request.entity,
                     reason: request.reason,

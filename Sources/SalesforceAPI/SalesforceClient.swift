@@ -182,13 +182,31 @@ public final class SalesforceClient: Sendable {
         }
     }
 
+    /// Sends `request` and reads the whole answer, all within `requestTimeout` (the client's own
+    /// timeout covers the answer's head only).
     private func execute(_ request: HTTPClientRequest) async throws(SalesforceAPIError) -> (status: Int, headers: HTTPHeaders, body: [UInt8]) {
+        let http = self.http
+        let limit = configuration.requestTimeout
+        let timeout = TimeAmount.nanoseconds(Int64(limit.components.seconds) * 1_000_000_000 + limit.components.attoseconds / 1_000_000_000)
         do {
-            let timeout = TimeAmount.nanoseconds(Int64(configuration.requestTimeout.components.seconds) * 1_000_000_000
-                + configuration.requestTimeout.components.attoseconds / 1_000_000_000)
-            let response = try await http.execute(request, timeout: timeout)
-            let body = try await response.body.collect(upTo: 256 << 20)
-            return (Int(response.status.code), response.headers, Array(buffer: body))
+            return try await withThrowingTaskGroup(of: (status: Int, headers: HTTPHeaders, body: [UInt8])?.self) { group in
+                group.addTask {
+                    let response = try await http.execute(request, timeout: timeout)
+                    let body = try await response.body.collect(upTo: 256 << 20)
+                    return (Int(response.status.code), response.headers, Array(buffer: body))
+                }
+                group.addTask {
+                    try await Task.sleep(for: limit)
+                    return nil
+                }
+                defer { group.cancelAll() }
+                guard let answer = try await group.next() ?? nil else {
+                    throw SalesforceAPIError.transport("no complete answer within \(limit)")
+                }
+                return answer
+            }
+        } catch let error as SalesforceAPIError {
+            throw error
         } catch {
             throw .transport("\(error)")
         }
@@ -233,13 +251,15 @@ public final class SalesforceClient: Sendable {
 
     // MARK: - OAuth 2.0 client credentials
 
+    /// The session in force, or a new one. Concurrent calls share one token request; only the
+    /// call that started it stores its outcome, so a late waiter never puts back a stale token.
     private func currentSession() async throws(SalesforceAPIError) -> Session {
-        let task = state.withLock { state -> Task<Session, any Error>? in
-            if state.session != nil { return nil }
-            if let running = state.authenticating { return running }
+        let (task, started) = state.withLock { state -> (Task<Session, any Error>?, Bool) in
+            if state.session != nil { return (nil, false) }
+            if let running = state.authenticating { return (running, false) }
             let task = Task { try await self.authenticate() }
             state.authenticating = task
-            return task
+            return (task, true)
         }
         guard let task else {
             if let session = state.withLock({ $0.session }) { return session }
@@ -247,13 +267,15 @@ public final class SalesforceClient: Sendable {
         }
         do {
             let session = try await task.value
-            state.withLock { state in
-                state.session = session
-                state.authenticating = nil
+            if started {
+                state.withLock { state in
+                    state.session = session
+                    state.authenticating = nil
+                }
             }
             return session
         } catch {
-            state.withLock { $0.authenticating = nil }
+            if started { state.withLock { $0.authenticating = nil } }
             if let error = error as? SalesforceAPIError { throw error }
             throw .transport("\(error)")
         }

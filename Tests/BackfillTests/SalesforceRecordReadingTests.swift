@@ -43,7 +43,9 @@ struct SalesforceRecordReadingTests {
         #expect(read.command.operation == .upsert)
         #expect(read.command.facts.source == .backfill)
         #expect(read.command.facts.backfillJob == "job-1")
-        #expect(read.command.facts.commitTimestamp == read.lastModified)
+        // A millisecond before LastModifiedDate: a live change stamped with the same second wins.
+        #expect(read.command.facts.commitTimestamp == read.lastModified - 1)
+        #expect(read.command.body.fields["LastModifiedDate"] == "2026-03-01T10:00:00.000Z")
         #expect(read.command.body.fields["BillingAddress"] == ["City": "Paris", "Country": "France"])
         #expect(read.command.body.fields["BillingCity"] == nil)
         #expect(read.command.body.fields["attributes"] == nil)

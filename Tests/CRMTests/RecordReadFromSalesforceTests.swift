@@ -41,4 +41,18 @@ struct RecordReadFromSalesforceTests {
         #expect(try given.when(read(.gapFill, at: 5_000, fields: ["Name": "Acme"])).count == 1)
         #expect(given.state.reread == nil)
     }
+
+    @Test func aRecordSalesforceReturnsAsLiveIsUndeletedByTheRead() throws {
+        var given = Given()
+        given.change(.create, at: 1_000, fields: ["Name": "Acme"])
+        given.change(.delete, at: 2_000)
+        #expect(given.state.deleted)
+        // Read before the delete (as live, then deleted): the record stays deleted.
+        _ = try given.when(read(.backfill, at: 1_500, fields: ["Name": "Acme"]))
+        #expect(given.state.deleted)
+        // Read after an undelete Salesforce could not send: the record is live again.
+        let events = try given.when(read(.gapFill, at: 3_000, fields: ["Name": "Acme"]))
+        #expect(events.map(\.kind) == [.undeleted])
+        #expect(!given.state.deleted)
+    }
 }

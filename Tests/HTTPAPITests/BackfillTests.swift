@@ -57,11 +57,11 @@ struct BackfillTests {
 
     func startBackfill(_ client: some TestClientProtocol, _ body: JSONValue = ["entity": "Account"]) async throws -> String {
         let started = try await client.request("/v1/backfill", method: .post, json: body)
-        #expect(started.status == .accepted, "\(started.body)")
+        #expect(started.status == .accepted, "\(started.body.jsonString)")
         return try #require(started.body["job"]?.stringValue)
     }
 
-    @Test func aBackfillReadsEveryPageAndASecondOneFindsOnlyDuplicates() async throws {
+    @Test func aBackfillReadsEveryPageOfTwentyFiveThousandRecords() async throws {
         try await withOrg { org, url in
             org.populate("Account", count: 25_000)
             let expected = org.expected("Account") { $0.hasSuffix("A") || $0.hasSuffix("Q") }
@@ -85,11 +85,24 @@ struct BackfillTests {
                         }
                     }
                 }
-                // Everything is mirrored already: a second backfill reads it all and writes nothing.
+            }
+        }
+    }
+
+    @Test func aBackfillOverACurrentMirrorFindsOnlyDuplicatesAndWritesNothing() async throws {
+        try await withOrg { org, url in
+            let ids = org.populate("Account", count: 1_500)
+            try await application(org, url, batchSize: 500).test(.live) { client in
+                let first = try await finished(try await startBackfill(client), client)
+                #expect(first["applied"] == 1_500)
                 let again = try await finished(try await startBackfill(client), client)
-                #expect(again["records"] == 25_000)
-                #expect(again["duplicates"] == 25_000)
+                #expect(again["state"] == "done")
+                #expect(again["records"] == 1_500)
+                #expect(again["duplicates"] == 1_500)
                 #expect(again["applied"] == 0)
+                for id in ids.prefix(20) {
+                    #expect(try await client.request("/v1/clients/\(id)").body["version"] == 1, "\(id) was written again")
+                }
             }
         }
     }
@@ -136,6 +149,25 @@ struct BackfillTests {
                 #expect(status["records"] == 2_000)
                 #expect(status["applied"] == 2_000)
                 #expect(org.counters.tokenRequests == 2)
+            }
+        }
+    }
+
+    @Test func anExpiredQueryCursorIsAskedAgainFromTheWatermark() async throws {
+        try await withOrg { org, url in
+            org.populate("Account", count: 2_000)
+            for _ in 0..<12 { org.fail(.slow(.milliseconds(40))) }
+            try await application(org, url, batchSize: 200).test(.live) { client in
+                let id = try await startBackfill(client)
+                while try await client.request("/v1/backfill/\(id)").body["pages"]?.int64Value ?? 0 < 2 {
+                    try await Task.sleep(for: .milliseconds(5))
+                }
+                org.expireQueryCursors()
+                let status = try await finished(id, client)
+                #expect(status["state"] == "done", "\(status)")
+                #expect(status["records"] == 2_000)
+                #expect(status["applied"] == 2_000)
+                #expect(status["duplicates"] == 0)
             }
         }
     }

@@ -115,7 +115,7 @@ struct RecordRouteTests {
             var cursor: String? = nil
             repeat {
                 let after = cursor.map { "&after=\($0)" } ?? ""
-                let page = try await client.request("/v1/clients?limit=100&minPosition=\(position)\(after)")
+                let page = try await client.request("/v1/clients?limit=100&minPosition=\(position)&wait=10000\(after)")
                 #expect(page.status == .ok)
                 seen += page.body["items"]?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? []
                 cursor = page.body["next"]?.stringValue

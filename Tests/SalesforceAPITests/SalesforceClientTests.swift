@@ -108,6 +108,12 @@ struct SalesforceClientTests {
                 #expect(error.description.contains("AccountNumber"))
             }
             #expect(client.statistics.retries == 0)
+            do {
+                _ = try await client.query("SELECT Id FROM Account WHERE Nickname = 'x'")
+                Issue.record("an unknown field in WHERE was accepted")
+            } catch let error as SalesforceAPIError {
+                #expect(error.errorCode == "INVALID_FIELD")
+            }
         }
     }
 

@@ -25,7 +25,7 @@ struct ScenarioSmokeTests {
         let app = try await buildApplication(configuration, logger: logger)
         let out = output(scenario)
         var settings = RunSettings(target: Target(host: "127.0.0.1", port: 0), output: out)
-        settings.duration = .seconds(2)
+        settings.duration = .seconds(5)
         settings.populate = 300
         settings.progress = false
         settings.injection = .closed(clients: 4)

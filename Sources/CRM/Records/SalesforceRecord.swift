@@ -31,7 +31,11 @@ public struct SalesforceRecord: Aggregate {
             // A re-delivered change: already recorded, nothing to write.
             return []
         }
-        let kind = RecordEventKind(command.operation, recordExists: state.exists)
+        var kind = RecordEventKind(command.operation, recordExists: state.exists)
+        if command.operation == .upsert, state.deleted, command.facts.source == .backfill || command.facts.source == .gapFill {
+            // Salesforce returned the record as live: read after its undelete, so it is one.
+            kind = .undeleted
+        }
         var event = RecordEvent(kind: kind, body: command.body, facts: command.facts, rereadReason: command.rereadReason)
         if kind != .deleted, kind != .gapReported {
             resolveLargeTextDiffs(in: &event, state: state)

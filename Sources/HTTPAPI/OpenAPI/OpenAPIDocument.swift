@@ -219,7 +219,7 @@ enum OpenAPIDocument {
               }
             }}}},
             "responses": {
-              "202": {"description": "Started", "content": {"application/json": {"schema": {"type": "object", "required": ["job"], "properties": {"job": {"type": "string"}}}}}},
+              "202": {"description": "Started", "content": {"application/json": {"schema": {"type": "object", "required": ["job", "position"], "properties": {"job": {"type": "string"}, "position": {"type": "integer", "minimum": 1, "description": "The journal position of the job's BackfillStarted event."}}}}}},
               "409": {"$ref": "#/components/responses/Problem"},
               "413": {"$ref": "#/components/responses/Problem"},
               "422": {"$ref": "#/components/responses/Problem"},

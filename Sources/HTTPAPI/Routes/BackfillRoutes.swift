@@ -20,8 +20,8 @@ struct BackfillRoutes {
                 )
             }
             do {
-                let job = try await backfiller.start(entity: entity, since: since, includeDeleted: includeDeleted)
-                return Response.json(["job": .string(job)], status: .accepted)
+                let (job, position) = try await backfiller.start(entity: entity, since: since, includeDeleted: includeDeleted)
+                return Response.json(["job": .string(job), "position": .number(JSONNumber(position))], status: .accepted)
             } catch let error as BackfillStartError {
                 switch error {
                 case .unknownEntity:

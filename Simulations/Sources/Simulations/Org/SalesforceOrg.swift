@@ -45,6 +45,8 @@ public final class SalesforceOrg: Sendable {
         var random: SplitMix64
         var queries = 0
         var tokenRequests = 0
+        /// Bumped by `expireQueryCursors()`: cursors of an older generation are gone.
+        var cursorGeneration = 0
     }
 
     /// The connected app's consumer key the token endpoint accepts.
@@ -164,6 +166,12 @@ public final class SalesforceOrg: Sendable {
     /// Revokes every access token: the next data call answers `401 INVALID_SESSION_ID`.
     public func expireSessions() {
         state.withLock { $0.tokens = [] }
+    }
+
+    /// Expires every open query cursor, as Salesforce does after about 15 minutes: their
+    /// `nextRecordsUrl` answers `INVALID_QUERY_LOCATOR`.
+    public func expireQueryCursors() {
+        state.withLock { $0.cursorGeneration += 1 }
     }
 
     /// Sets the calls used of the daily allowance.

@@ -17,7 +17,7 @@ public final class SalesforceOrgServer: Sendable {
     /// The org served.
     public let org: SalesforceOrg
     private let running = Mutex<(task: Task<Void, any Error>, url: String)?>(nil)
-    private let cursors = Mutex<[String: (records: [String], offset: Int, batch: Int)]>([:])
+    private let cursors = Mutex<[String: (records: [String], offset: Int, batch: Int, generation: Int)]>([:])
 
     /// A server for `org`; call `start()`.
     public init(org: SalesforceOrg) {
@@ -158,11 +158,15 @@ public final class SalesforceOrgServer: Sendable {
             .flatMap { $0.split(separator: "=").last.flatMap { Int($0) } }
             .map { min(2000, max(200, $0)) } ?? 2000
         let version = request.uri.path.split(separator: "/").dropFirst(2).first.map(String.init) ?? "v60.0"
-        let matching: [String] = try org.state.withLock { state in
+        guard RecordKind.all.contains(where: { $0.object == query.object }) else {
+            throw InvalidField(message: "sObject type '\(query.object)' is not supported.")
+        }
+        for field in query.fields + query.order.map(\.field) + (query.condition.map(Self.fields(in:)) ?? [])
+        where !Self.isKnown(field, on: query.object) {
+            throw InvalidField(message: "No such column '\(field)' on entity '\(query.object)'.")
+        }
+        let matching: [String] = org.state.withLock { state in
             let records = (state.records[query.object] ?? [:]).values.filter { includeDeleted || !$0.deleted }
-            for field in query.fields where Self.value(of: field, in: records.first) == nil && records.first != nil {
-                throw InvalidField(message: "No such column '\(field)' on entity '\(query.object)'.")
-            }
             var selected = records.filter { record in query.condition.map { Self.holds($0, for: record) } ?? true }
             selected.sort { left, right in
                 for (field, ascending) in query.order {
@@ -176,13 +180,17 @@ public final class SalesforceOrgServer: Sendable {
             return selected.map { Self.render($0, fields: query.fields, version: version) }
         }
         let locator = "01g" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(15)
-        cursors.withLock { $0[locator] = (matching, 0, batch) }
+        let generation = org.state.withLock { $0.cursorGeneration }
+        cursors.withLock { $0[locator] = (matching, 0, batch, generation) }
         return (.ok, page(locator, version: version))
     }
 
     private func nextPage(_ locator: String, version: String) -> (status: HTTPResponse.Status, body: String) {
         let parts = locator.split(separator: "-")
-        guard parts.count == 2, cursors.withLock({ $0[String(parts[0])] }) != nil, let offset = Int(parts[1]) else {
+        let generation = org.state.withLock { $0.cursorGeneration }
+        guard parts.count == 2, let cursor = cursors.withLock({ $0[String(parts[0])] }), let offset = Int(parts[1]),
+            (0...cursor.records.count).contains(offset), cursor.generation == generation
+        else {
             return (.badRequest, #"[{"message":"invalid query locator","errorCode":"INVALID_QUERY_LOCATOR"}]"#)
         }
         cursors.withLock { $0[String(parts[0])]?.offset = offset }
@@ -228,6 +236,21 @@ public final class SalesforceOrgServer: Sendable {
         case "SystemModstamp": "\"\(OrgTime.format(record.systemModstamp))\""
         case "IsDeleted": record.deleted ? "true" : "false"
         default: record.fields[field]
+        }
+    }
+
+    /// Whether `object` has `field`: the bookkeeping fields, the generated ones and the standard
+    /// ones the org knows.
+    private static func isKnown(_ field: String, on object: String) -> Bool {
+        ["Id", "CreatedDate", "LastModifiedDate", "SystemModstamp", "IsDeleted"].contains(field)
+            || RecordKind.all.first { $0.object == object }?.fields.contains { SalesforceOrg.restName($0.source) == field } == true
+            || SalesforceOrg.standardFields[object]?.contains(field) == true
+    }
+
+    private static func fields(in condition: SOQLQuery.Condition) -> [String] {
+        switch condition {
+        case .and(let left, let right), .or(let left, let right): fields(in: left) + fields(in: right)
+        case .compare(let field, _, _), .within(let field, _): [field]
         }
     }
 
