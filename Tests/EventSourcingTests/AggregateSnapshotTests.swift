@@ -75,6 +75,18 @@ struct AggregateSnapshotTests {
         #expect(try await registry.current(stream).state.count == 8)
     }
 
+    @Test func aStreamTooShortToBeRecoveredFromASnapshotGetsNoneOnPassivation() async throws {
+        let journal = InMemoryJournal()
+        // With snapshots every 100 events, recovery folds streams shorter than 25 events.
+        let registry = registry(journal, RegistryConfiguration(snapshotEvery: 100))
+        for _ in 0..<24 { _ = try await registry.handle(.increment, on: stream) }
+        #expect(await registry.passivateIdle(now: .now + .seconds(86_400)) == 1)
+        #expect(try await journal.snapshot(of: stream) == nil)
+        _ = try await registry.handle(.increment, on: stream)
+        #expect(await registry.passivateIdle(now: .now + .seconds(86_400)) == 1)
+        #expect(try await journal.snapshot(of: stream)?.version == 25)
+    }
+
     @Test func theResidentCapPassivatesTheLeastRecentlyUsedRecords() async throws {
         let journal = InMemoryJournal()
         let registry = registry(journal, RegistryConfiguration(maxResident: 10))

@@ -174,9 +174,15 @@ public actor AggregateActor<A: Aggregate> {
     /// Saves a snapshot if the state has moved since the last one: called when the record is
     /// passivated, so its next activation folds fewer events.
     public func snapshotBeforePassivation() {
-        guard recovered, version > snapshotVersion else { return }
+        // A stream shorter than `snapshotLookupLength` is recovered by folding it, so its
+        // snapshot would never be read: writing it (tens of thousands at once when the cap
+        // evicts) would only stall the journal's writer.
+        guard recovered, version > snapshotVersion, version >= snapshotLookupLength else { return }
         saveSnapshot()
     }
+
+    /// The stream length from which recovery looks for a snapshot instead of folding the stream.
+    private var snapshotLookupLength: UInt64 { max(2, snapshotEvery / 4) }
 
     private func saveSnapshot() {
         guard let snapshots, let codec else { return }
@@ -238,7 +244,7 @@ public actor AggregateActor<A: Aggregate> {
                 recovered = true
                 return
             }
-            if head >= max(2, snapshotEvery / 4), let snapshot = await loadSnapshot() {
+            if head >= snapshotLookupLength, let snapshot = await loadSnapshot() {
                 (recoveredState, recoveredVersion, recoveredPosition) = snapshot
                 snapshotVersion = snapshot.version
             }
