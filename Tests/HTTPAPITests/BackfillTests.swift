@@ -51,6 +51,15 @@ struct BackfillTests {
         throw TimeoutError(what: "backfill \(id)")
     }
 
+    /// Waits until job `id` has applied `count` pages.
+    func waitForPages(_ count: Int64, of id: String, _ client: some TestClientProtocol) async throws {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while try await client.request("/v1/backfill/\(id)").body["pages"]?.int64Value ?? 0 < count {
+            guard ContinuousClock.now < deadline else { throw TimeoutError(what: "\(count) pages of backfill \(id)") }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+    }
+
     struct TimeoutError: Error {
         var what: String
     }
@@ -139,9 +148,7 @@ struct BackfillTests {
             try await application(org, url, batchSize: 200).test(.live) { client in
                 let id = try await startBackfill(client)
                 // Mid-job: the session expires, then the org hits its limit and has a bad moment.
-                while try await client.request("/v1/backfill/\(id)").body["pages"]?.int64Value ?? 0 < 2 {
-                    try await Task.sleep(for: .milliseconds(5))
-                }
+                try await waitForPages(2, of: id, client)
                 org.expireSessions()
                 org.fail(.limitExceeded, .unavailable, .malformedJSON)
                 let status = try await finished(id, client)
@@ -156,12 +163,11 @@ struct BackfillTests {
     @Test func anExpiredQueryCursorIsAskedAgainFromTheWatermark() async throws {
         try await withOrg { org, url in
             org.populate("Account", count: 2_000)
+            // Slow pages, so the job is still running when the cursor expires.
             for _ in 0..<12 { org.fail(.slow(.milliseconds(40))) }
             try await application(org, url, batchSize: 200).test(.live) { client in
                 let id = try await startBackfill(client)
-                while try await client.request("/v1/backfill/\(id)").body["pages"]?.int64Value ?? 0 < 2 {
-                    try await Task.sleep(for: .milliseconds(5))
-                }
+                try await waitForPages(2, of: id, client)
                 org.expireQueryCursors()
                 let status = try await finished(id, client)
                 #expect(status["state"] == "done", "\(status)")
@@ -180,9 +186,7 @@ struct BackfillTests {
             for _ in 0..<40 { org.fail(.slow(.milliseconds(50))) }
             let id = try await application(org, url, storage: .lmdb(directory: directory), batchSize: 200).test(.live) { client in
                 let id = try await startBackfill(client)
-                while try await client.request("/v1/backfill/\(id)").body["pages"]?.int64Value ?? 0 < 3 {
-                    try await Task.sleep(for: .milliseconds(5))
-                }
+                try await waitForPages(3, of: id, client)
                 return id
             }
             try await application(org, url, storage: .lmdb(directory: directory), batchSize: 200).test(.live) { client in
