@@ -16,6 +16,9 @@ public struct ProjectionRunner: Service {
     private let projections: @Sendable () -> [any Projection]
     private let batchSize: Int
     private let logger: Logger
+    /// The most events handed to a projection in one `apply`.
+    static let applySlice = 512
+
     /// The pause before a projection that failed to apply events is handed them again.
     private let retryDelay: Duration
 
@@ -97,14 +100,20 @@ public struct ProjectionRunner: Service {
                         let from = projection.applied.position
                         guard from < last.position else { return (ObjectIdentifier(projection), true) }
                         let pending = from < events[0].position ? events : events.filter { $0.position > from }
-                        do {
-                            try await projection.apply(pending)
-                        } catch {
-                            logger.error(
-                                "projection failed to apply events; it will be handed them again",
-                                metadata: ["projection": "\(projection.name)", "after": "\(from)", "error": "\(error)"]
-                            )
-                            return (ObjectIdentifier(projection), false)
+                        // In slices: each apply holds a thread of the shared pool for its whole
+                        // slice, and a long one would starve every other task (two cores, two threads).
+                        for start in stride(from: 0, to: pending.count, by: Self.applySlice) {
+                            let slice = Array(pending[start..<min(pending.count, start + Self.applySlice)])
+                            do {
+                                try await projection.apply(slice)
+                            } catch {
+                                logger.error(
+                                    "projection failed to apply events; it will be handed them again",
+                                    metadata: ["projection": "\(projection.name)", "after": "\(projection.applied.position)", "error": "\(error)"]
+                                )
+                                return (ObjectIdentifier(projection), false)
+                            }
+                            projection.applied.advance(to: slice[slice.count - 1].position)
                         }
                         projection.applied.advance(to: last.position)
                         return (ObjectIdentifier(projection), true)
