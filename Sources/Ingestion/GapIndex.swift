@@ -150,11 +150,6 @@ public actor GapIndex: SnapshottableProjection {
         applied.advance(to: position)
     }
 
-    /// Whether a re-sync of `entity` is already pending.
-    public func isResyncPending(_ entity: String) -> Bool {
-        entities[entity] != nil
-    }
-
     /// Whether a pending re-sync of `entity` already answers a request committed at
     /// `commitTimestamp`: one requested at that time or later is pending.
     public func resyncCovers(_ entity: String, commitTimestamp: Int64?) -> Bool {

@@ -25,9 +25,9 @@ struct StoredRecord {
     /// A record with no events yet.
     init() {}
 
-    /// Reads a stored record (its view's JSON only when `includingView`); throws naming `id`
-    /// when the bytes do not decode.
-    init(decoding bytes: [UInt8], id: String, includingView: Bool = false) throws {
+    /// Reads a stored record, all but its view's JSON (re-rendered whenever the record changes);
+    /// throws naming `id` when the bytes do not decode.
+    init(decoding bytes: [UInt8], id: String) throws {
         var reader = ByteReader(bytes)
         do {
             let (version, position, stateLength) = try Self.header(&reader, id: id)
@@ -36,7 +36,6 @@ struct StoredRecord {
             let stateEnd = reader.offset + stateLength
             state = try RecordState(decodingBinary: &reader)
             guard reader.offset == stateEnd else { throw StoredRecordError(id: id, reason: "the state's length does not match") }
-            if includingView { viewJSON = Array(bytes[stateEnd...]) }
         } catch let error as StoredRecordError {
             throw error
         } catch {
