@@ -84,6 +84,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        .target(
+            name: "AWS",
+            dependencies: [
+                "JSON",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: - Application
         .target(
             name: "Ingestion",
@@ -188,6 +200,11 @@ let package = Package(
                 "Ingestion", "CRM", "EventSourcing", "JSON", "Salesforce",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AWSTests",
+            dependencies: ["AWS", "JSON", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "SalesforceTests", dependencies: ["Salesforce", "JSON"], swiftSettings: swiftSettings),
