@@ -113,11 +113,23 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        .target(
+            name: "Publishing",
+            dependencies: [
+                "AWS", "CRM", "EventSourcing", "JSON",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: - Edges
         .target(
             name: "HTTPAPI",
             dependencies: [
+                "AWS",
                 "Backfill",
+                "Publishing",
                 "CRM",
                 "EventSourcing",
                 "EventSourcingLMDB",
@@ -136,7 +148,9 @@ let package = Package(
         .executableTarget(
             name: "tributary",
             dependencies: [
+                "AWS",
                 "CRM",
+                "Publishing",
                 "SalesforceAPI",
                 "EventSourcing",
                 "EventSourcingLMDB",
@@ -207,6 +221,11 @@ let package = Package(
             dependencies: ["AWS", "JSON", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
+        .testTarget(
+            name: "PublishingTests",
+            dependencies: ["Publishing", "CRM", "EventSourcing", "JSON", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "SalesforceTests", dependencies: ["Salesforce", "JSON"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SalesforceAPITests",
@@ -217,7 +236,9 @@ let package = Package(
             name: "HTTPAPITests",
             dependencies: [
                 "HTTPAPI",
+                "AWS",
                 "Backfill",
+                "Publishing",
                 "SalesforceAPI",
                 "Simulations",
                 "EventSourcing",

@@ -1,3 +1,4 @@
+import AWS
 import ArgumentParser
 import CRM
 import EventSourcing
@@ -6,6 +7,7 @@ import Foundation
 import HTTPAPI
 import Hummingbird
 import Logging
+import Publishing
 import SalesforceAPI
 import ServiceLifecycle
 
@@ -58,6 +60,18 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("salesforce-api-version"), help: "The REST API version.")
     var salesforceAPIVersion = "v60.0"
 
+    @Option(name: .customLong("eventbridge-bus"), help: "Publish committed events to this EventBridge bus (name or ARN; or TRIBUTARY_EVENTBRIDGE_BUS). Credentials and region come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION.")
+    var eventBridgeBus: String?
+
+    @Option(name: .customLong("eventbridge-source"), help: "The Source of published events.")
+    var eventBridgeSource = "tributary"
+
+    @Option(name: .customLong("eventbridge-endpoint"), help: "EventBridge's URL, for a local emulator (default: the region's endpoint; or TRIBUTARY_EVENTBRIDGE_ENDPOINT).")
+    var eventBridgeEndpoint: String?
+
+    @Option(name: .customLong("eventbridge-region"), help: "The AWS region (default: AWS_REGION, then AWS_DEFAULT_REGION).")
+    var eventBridgeRegion: String?
+
     @Option(name: .customLong("salesforce-slow-down-at"), help: "The share of the daily API allowance past which calls slow down (0-1).")
     var salesforceSlowDownAt = 0.8
 
@@ -98,6 +112,7 @@ struct Serve: AsyncParsableCommand {
             buildIdentity: BuildIdentity.ofRunningExecutable()
         )
         configuration.salesforce = try salesforceConfiguration()
+        configuration.publisher = try publisherConfiguration()
         do {
             let application = try await buildApplication(configuration, logger: logger)
             logger.info(
@@ -118,6 +133,34 @@ struct Serve: AsyncParsableCommand {
 }
 
 extension Serve {
+    /// The EventBridge publisher from the flags and the environment; `nil` when no bus is named.
+    func publisherConfiguration() throws -> PublisherConfiguration? {
+        let environment = ProcessInfo.processInfo.environment
+        let endpointURL = eventBridgeEndpoint ?? environment["TRIBUTARY_EVENTBRIDGE_ENDPOINT"]
+        guard let bus = eventBridgeBus ?? environment["TRIBUTARY_EVENTBRIDGE_BUS"], !bus.isEmpty else {
+            if endpointURL != nil || eventBridgeRegion != nil {
+                throw StartupError(message: "an EventBridge endpoint or region was given without --eventbridge-bus")
+            }
+            return nil
+        }
+        guard let region = eventBridgeRegion ?? environment["AWS_REGION"] ?? environment["AWS_DEFAULT_REGION"], !region.isEmpty else {
+            throw StartupError(message: "--eventbridge-bus needs a region: --eventbridge-region, AWS_REGION or AWS_DEFAULT_REGION")
+        }
+        guard let credentials = AWSCredentials(environment: environment) else {
+            throw StartupError(message: "--eventbridge-bus needs credentials in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
+        }
+        guard !eventBridgeSource.isEmpty else { throw StartupError(message: "--eventbridge-source must not be empty") }
+        var endpoint: AWSEndpoint?
+        if let endpointURL {
+            do {
+                endpoint = try AWSEndpoint(url: endpointURL)
+            } catch {
+                throw StartupError(message: "--eventbridge-endpoint: \(error)")
+            }
+        }
+        return PublisherConfiguration(eventBusName: bus, source: eventBridgeSource, region: region, endpoint: endpoint, credentials: credentials)
+    }
+
     /// The Salesforce org from the flags and the environment; `nil` when none is named. The
     /// secret comes from a file or `SALESFORCE_CLIENT_SECRET`, never from the command line, where
     /// other users of the machine could read it.

@@ -166,6 +166,13 @@ public actor RecordProjection: Projection {
         return try StoredRecord.viewJSON(in: bytes, id: id)
     }
 
+    /// Record `id`'s version and its view's JSON, read straight from the store like `viewJSON`;
+    /// `nil` when it has no events with content.
+    public nonisolated func versionedViewJSON(id: String) throws -> (version: UInt64, json: [UInt8])? {
+        guard let bytes = try store.values(forKeys: [RecordKeys.record(id)])[0] else { return nil }
+        return try StoredRecord.versionedViewJSON(in: bytes, id: id)
+    }
+
     /// The records whose reference field `field` holds `targetID`, in id order.
     /// Only ids are indexed: a `targetID` that is no id (see `RecordKeys.isIndexable`) has none.
     public func records(referencing targetID: String, through field: String, includeDeleted: Bool = false) throws -> [RecordView] {
@@ -272,15 +279,6 @@ public actor RecordProjection: Projection {
     }
 
     private func view(of record: StoredRecord, id: String) -> RecordView? {
-        guard record.state.exists else { return nil }
-        return RecordView(
-            id: id,
-            recordType: recordType,
-            version: record.version,
-            deleted: record.state.deleted,
-            position: record.position,
-            updatedAt: record.state.updatedAt,
-            fields: mapping.domainFields(of: record.state)
-        )
+        record.view(id: id, mapping: mapping)
     }
 }

@@ -47,16 +47,38 @@ struct StoredRecord {
     /// The view's JSON in a stored record, without decoding the state; `nil` when the record has
     /// no content.
     static func viewJSON(in bytes: [UInt8], id: String) throws -> [UInt8]? {
+        try versionedViewJSON(in: bytes, id: id)?.json
+    }
+
+    /// The record's version and its view's JSON, without decoding the state; `nil` when the
+    /// record has no content.
+    static func versionedViewJSON(in bytes: [UInt8], id: String) throws -> (version: UInt64, json: [UInt8])? {
         var reader = ByteReader(bytes)
+        let version: UInt64
         do {
-            let (_, _, stateLength) = try header(&reader, id: id)
+            let (storedVersion, _, stateLength) = try header(&reader, id: id)
+            version = storedVersion
             try reader.skip(count: stateLength)
         } catch let error as StoredRecordError {
             throw error
         } catch {
             throw StoredRecordError(id: id, reason: "\(error)")
         }
-        return reader.isAtEnd ? nil : Array(bytes[reader.offset...])
+        return reader.isAtEnd ? nil : (version, Array(bytes[reader.offset...]))
+    }
+
+    /// The record as queries see it, through `mapping`; `nil` while it has no content.
+    func view(id: String, mapping: EntityMapping) -> RecordView? {
+        guard state.exists else { return nil }
+        return RecordView(
+            id: id,
+            recordType: mapping.recordType,
+            version: version,
+            deleted: state.deleted,
+            position: position,
+            updatedAt: state.updatedAt,
+            fields: mapping.domainFields(of: state)
+        )
     }
 
     private static func header(_ reader: inout ByteReader, id: String) throws -> (version: UInt64, position: UInt64, stateLength: Int) {

@@ -3,6 +3,7 @@ import CRM
 import EventSourcing
 import HTTPTypes
 import Ingestion
+import Publishing
 
 /// The running parts of one Tributary server that routes need: the journal, the registry of
 /// record actors, the read models, the ingestor and the command handler.
@@ -24,6 +25,8 @@ struct Tributary: Sendable {
     let backfillJobs: BackfillJobs
     /// Runs backfills; `nil` when no Salesforce org is configured.
     let backfiller: Backfiller?
+    /// Publishes committed events to EventBridge; `nil` when no bus is configured.
+    let publisher: EventBridgePublisher?
 
     /// The projection of `name` (an aggregate name from a URL), or a 404 problem.
     func projection(named name: String) throws(Problem) -> RecordProjection {

@@ -1,6 +1,7 @@
 import CRM
 import EventSourcing
 import EventSourcingLMDB
+import Publishing
 import SalesforceAPI
 
 /// Everything `buildApplication` needs to wire a Tributary server.
@@ -42,6 +43,8 @@ public struct TributaryConfiguration: Sendable {
     /// The Salesforce org backfills and gap re-reads read from; without it `POST /v1/backfill`
     /// answers 503 and gaps wait.
     public var salesforce: SalesforceAPIConfiguration?
+    /// The EventBridge bus committed events are published to; no publishing when `nil`.
+    public var publisher: PublisherConfiguration?
     /// How many marked records one gap re-read asks for, and the pause between re-reads.
     public var gapRereadBatchSize = 200
     public var gapRereadPause: Duration = .milliseconds(200)

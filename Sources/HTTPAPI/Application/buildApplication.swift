@@ -6,6 +6,7 @@ import EventSourcingLMDB
 import Hummingbird
 import Ingestion
 import Logging
+import Publishing
 import SalesforceAPI
 import ServiceLifecycle
 
@@ -19,6 +20,7 @@ public func buildApplication(_ configuration: TributaryConfiguration, logger: Lo
     var services: [any Service] = []
     let journal: any Journal
     var snapshotStore: ProjectionSnapshotStore?
+    var publisherCheckpoint: any PublisherCheckpoint = InMemoryPublisherCheckpoint()
     let projectionStorage: any ProjectionStorage
     var stampPrefix = ""
     switch configuration.storage {
@@ -34,6 +36,9 @@ public func buildApplication(_ configuration: TributaryConfiguration, logger: Lo
         }
         services.append(LMDBProjectionStorageService(storage: readModelStorage, logger: logger))
         projectionStorage = readModelStorage
+        if configuration.publisher != nil {
+            publisherCheckpoint = FilePublisherCheckpoint(path: directory + "/publisher.checkpoint", journalID: lmdbJournal.journalID)
+        }
         stampPrefix = "build \(configuration.buildIdentity) journal \(lmdbJournal.journalID); "
         // Stamped with the journal's history too: snapshots beside a journal replaced by another
         // (a restore or import moved into place) are never loaded.
@@ -107,6 +112,19 @@ public func buildApplication(_ configuration: TributaryConfiguration, logger: Lo
         )
         backfiller = runner
     }
+    var publisher: EventBridgePublisher?
+    if let publishing = configuration.publisher {
+        let runner = EventBridgePublisher(
+            configuration: publishing,
+            bus: EventBridgeClient(endpoint: publishing.endpoint, region: publishing.region, credentials: publishing.credentials, timeout: publishing.requestTimeout),
+            journal: journal,
+            readModels: readModels,
+            checkpoint: publisherCheckpoint,
+            logger: logger
+        )
+        services.append(runner)
+        publisher = runner
+    }
 
     let tributary = Tributary(
         configuration: configuration,
@@ -126,7 +144,8 @@ public func buildApplication(_ configuration: TributaryConfiguration, logger: Lo
         startupPosition: startupPosition,
         restoredSnapshots: restoredSnapshots,
         backfillJobs: backfillJobs,
-        backfiller: backfiller
+        backfiller: backfiller,
+        publisher: publisher
     )
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: ProblemMiddleware())

@@ -33,7 +33,23 @@ struct OperationsRoutes {
                     "restoredFromSnapshot": tributary.restoredSnapshots[projection.name].map { .number(JSONNumber($0)) } ?? .null,
                 ]
             }
-            return Response.json(.array(entries))
+            var all = entries
+            if let publisher = tributary.publisher {
+                let status = publisher.status
+                all.append([
+                    "name": "publisher",
+                    "position": .number(JSONNumber(status.position)),
+                    "lag": .number(JSONNumber(last > status.position ? last - status.position : 0)),
+                    "eventBus": .string(publisher.eventBusName),
+                    "published": .number(JSONNumber(status.published)),
+                    "publishedAsReferences": .number(JSONNumber(status.publishedAsReferences)),
+                    "failedCalls": .number(JSONNumber(status.failedCalls)),
+                    "retriedEntries": .number(JSONNumber(status.retriedEntries)),
+                    "rejectedEntries": .number(JSONNumber(status.rejectedEntries)),
+                    "lastError": status.lastError.map(JSONValue.string) ?? .null,
+                ])
+            }
+            return Response.json(.array(all))
         }
         router.get("/v1/gaps") { request, _ in
             let gaps = tributary.ingestor.gaps
