@@ -244,6 +244,7 @@ let package = Package(
                 "EventSourcing",
                 "EventSourcingLMDB",
                 "JSON",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),

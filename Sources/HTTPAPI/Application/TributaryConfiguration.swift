@@ -43,6 +43,8 @@ public struct TributaryConfiguration: Sendable {
     /// The Salesforce org backfills and gap re-reads read from; without it `POST /v1/backfill`
     /// answers 503 and gaps wait.
     public var salesforce: SalesforceAPIConfiguration?
+    /// Limits and timings of `GET /v1/events/stream`.
+    public var streams = StreamConfiguration()
     /// The EventBridge bus committed events are published to; no publishing when `nil`.
     public var publisher: PublisherConfiguration?
     /// How many marked records one gap re-read asks for, and the pause between re-reads.

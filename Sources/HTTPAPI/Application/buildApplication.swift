@@ -147,7 +147,7 @@ public func buildApplication(_ configuration: TributaryConfiguration, logger: Lo
         backfiller: backfiller,
         publisher: publisher
     )
-    let router = Router(context: BasicRequestContext.self)
+    let router = Router(context: TributaryRequestContext.self)
     router.add(middleware: ProblemMiddleware())
     OperationsRoutes(tributary: tributary).register(on: router)
     CDCRoutes(tributary: tributary).register(on: router)
@@ -156,6 +156,7 @@ public func buildApplication(_ configuration: TributaryConfiguration, logger: Lo
     RecordRoutes(tributary: tributary).register(on: router)
     SchemaRoutes(tributary: tributary).register(on: router)
     BackfillRoutes(tributary: tributary).register(on: router)
+    EventRoutes(tributary: tributary, streams: LiveStreams(configuration: configuration.streams)).register(on: router)
 
     return Application(
         router: router,
