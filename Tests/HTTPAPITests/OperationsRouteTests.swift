@@ -55,6 +55,7 @@ struct OperationsRouteTests {
                 ("/v1/admin/projections/rebuild", "post"), ("/v1/admin/projections/rebuild/{job}", "get"),
                 ("/v1/schemas/{schemaId}", "put"), ("/v1/schemas/{schemaId}", "get"),
                 ("/v1/backfill", "post"), ("/v1/backfill/{job}", "get"),
+                ("/v1/events", "get"), ("/v1/events/stream", "get"),
             ]
             for (path, method) in served {
                 #expect(paths[path]?[method] != nil, "\(method.uppercased()) \(path) is not described")

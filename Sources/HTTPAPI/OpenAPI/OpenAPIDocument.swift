@@ -70,8 +70,16 @@ enum OpenAPIDocument {
             "responses": {"200": {"description": "Projections", "content": {"application/json": {"schema": {
               "type": "array",
               "items": {"type": "object", "required": ["name", "position", "lag"], "properties": {
-                "name": {"type": "string"}, "position": {"type": "integer", "minimum": 0}, "lag": {"type": "integer", "minimum": 0},
-                "restoredFromSnapshot": {"type": ["integer", "null"], "minimum": 0, "description": "The position this read model resumed after at start-up, from its stored state (record read models) or its snapshot; null when it replayed the log."}
+                "name": {"type": "string", "description": "A read model's name, or publisher for the EventBridge publisher (listed only when one is configured)."},
+                "position": {"type": "integer", "minimum": 0}, "lag": {"type": "integer", "minimum": 0},
+                "restoredFromSnapshot": {"type": ["integer", "null"], "minimum": 0, "description": "The position this read model resumed after at start-up, from its stored state (record read models) or its snapshot; null when it replayed the log."},
+                "eventBus": {"type": "string", "description": "Publisher only: the bus events go to."},
+                "published": {"type": "integer", "minimum": 0, "description": "Publisher only: events the bus accepted since start."},
+                "publishedAsReferences": {"type": "integer", "minimum": 0, "description": "Publisher only: of those, events too large to send whole, sent as references."},
+                "failedCalls": {"type": "integer", "minimum": 0, "description": "Publisher only: PutEvents calls that failed as a whole since start."},
+                "retriedEntries": {"type": "integer", "minimum": 0, "description": "Publisher only: entries the bus refused and that were sent again."},
+                "rejectedEntries": {"type": "integer", "minimum": 0, "description": "Publisher only: entries given up after repeated non-transient refusals (each logged)."},
+                "lastError": {"type": ["string", "null"], "description": "Publisher only: the last failure, while failing."}
               }}
             }}}}}
           }
@@ -231,7 +239,11 @@ enum OpenAPIDocument {
           "get": {
             "operationId": "getBackfill",
             "summary": "A backfill job and how far it has got.",
-            "parameters": [{"name": "job", "in": "path", "required": true, "schema": {"type": "string"}}],
+            "parameters": [
+              {"name": "job", "in": "path", "required": true, "schema": {"type": "string"}},
+              {"$ref": "#/components/parameters/MinPosition"},
+              {"$ref": "#/components/parameters/Wait"}
+            ],
             "responses": {
               "200": {"description": "The job", "content": {"application/json": {"schema": {
                 "type": "object",
@@ -248,7 +260,52 @@ enum OpenAPIDocument {
                   "startedAt": {"type": "string", "format": "date-time"}, "finishedAt": {"type": "string", "format": "date-time"}, "error": {"type": "string"}
                 }
               }}}},
-              "404": {"$ref": "#/components/responses/Problem"}
+              "400": {"$ref": "#/components/responses/Problem"},
+              "404": {"$ref": "#/components/responses/Problem"},
+              "503": {"$ref": "#/components/responses/Unavailable"}
+            }
+          }
+        },
+        "/v1/events": {
+          "get": {
+            "operationId": "listEvents",
+            "summary": "A page of the global log, in position order.",
+            "parameters": [
+              {"name": "after", "in": "query", "description": "Events after this position.", "schema": {"type": "integer", "minimum": 0, "default": 0}},
+              {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}},
+              {"$ref": "#/components/parameters/MinPosition"},
+              {"$ref": "#/components/parameters/Wait"}
+            ],
+            "responses": {
+              "200": {"description": "The page", "content": {"application/json": {"schema": {
+                "type": "object",
+                "required": ["items", "next", "head"],
+                "properties": {
+                  "items": {"type": "array", "items": {"$ref": "#/components/schemas/LogEvent"}},
+                  "next": {"type": "integer", "minimum": 0, "description": "The after of the next page: the last item's position, or after when the page is empty."},
+                  "head": {"type": "integer", "minimum": 0, "description": "The journal's last position when the page was read."}
+                }
+              }}}},
+              "400": {"$ref": "#/components/responses/Problem"},
+              "503": {"$ref": "#/components/responses/Unavailable"}
+            }
+          }
+        },
+        "/v1/events/stream": {
+          "get": {
+            "operationId": "streamEvents",
+            "summary": "The global log as Server-Sent Events, live.",
+            "description": "Frames are `id: <position>` and `data: <the event, as in GET /v1/events>`. Resumes after `Last-Event-ID` when sent (EventSource does so on reconnecting), else after `after`. An idle stream sends `: heartbeat` comments. A consumer that stays too far behind gets a final `event: disconnect` frame whose data holds `reason` and `lastEventId`, and resumes from there; one that reads nothing is closed after a stall timeout.",
+            "parameters": [
+              {"name": "after", "in": "query", "description": "Stream the events after this position.", "schema": {"type": "integer", "minimum": 0, "default": 0}},
+              {"name": "Last-Event-ID", "in": "header", "description": "The last position received; wins over after.", "schema": {"type": "integer", "minimum": 0}},
+              {"$ref": "#/components/parameters/MinPosition"},
+              {"$ref": "#/components/parameters/Wait"}
+            ],
+            "responses": {
+              "200": {"description": "The stream, until the consumer or the server ends it", "content": {"text/event-stream": {"schema": {"type": "string"}}}},
+              "400": {"$ref": "#/components/responses/Problem"},
+              "503": {"$ref": "#/components/responses/Unavailable"}
             }
           }
         },
@@ -413,6 +470,20 @@ enum OpenAPIDocument {
               "position": {"type": "integer"},
               "updatedAt": {"type": "string", "format": "date-time"},
               "fields": {"type": "object", "additionalProperties": true}
+            }
+          },
+          "LogEvent": {
+            "type": "object",
+            "description": "An event of any stream (records, backfill jobs), as the global log holds it.",
+            "required": ["position", "version", "stream", "type", "recordedAt", "metadata", "data"],
+            "properties": {
+              "position": {"type": "integer"},
+              "version": {"type": "integer"},
+              "stream": {"type": "string", "description": "category/id, e.g. clients/001..."},
+              "type": {"type": "string"},
+              "recordedAt": {"type": "string", "format": "date-time"},
+              "metadata": {"type": "object", "additionalProperties": true},
+              "data": {}
             }
           },
           "Event": {
