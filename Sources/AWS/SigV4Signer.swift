@@ -72,9 +72,9 @@ public struct SigV4Signer: Sendable {
             guard !Self.unsignedHeaders.contains(lowered) else { continue }
             canonicalValues[lowered, default: []].append(Self.trimAll(value))
         }
-        let names = canonicalValues.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-        let signedHeaders = names.joined(separator: ";")
-        let canonicalHeaders = names.map { "\($0):\(canonicalValues[$0]!.joined(separator: ","))\n" }.joined()
+        let sorted = canonicalValues.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+        let signedHeaders = sorted.map(\.key).joined(separator: ";")
+        let canonicalHeaders = sorted.map { "\($0.key):\($0.value.joined(separator: ","))\n" }.joined()
         let payloadHash = canonicalValues["x-amz-content-sha256"]?.first ?? Self.hexSHA256(request.body)
 
         let canonicalRequest = [

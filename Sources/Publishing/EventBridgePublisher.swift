@@ -20,6 +20,8 @@ import Synchronization
 public final class EventBridgePublisher: Service {
     /// How many events are read from the journal at a time.
     static let pageSize = 512
+    /// The most records whose folded history is kept between pages.
+    static let maxHistories = 10_000
     /// The least time between two checkpoint writes while events flow.
     static let checkpointInterval: Duration = .seconds(1)
 
@@ -57,7 +59,7 @@ public final class EventBridgePublisher: Service {
     public var eventBusName: String { configuration.eventBusName }
 
     public func run() async throws {
-        let start = try checkpoint.load()
+        let start = try await startPosition()
         state.withLock { $0.position = start }
         logger.info("publishing to EventBridge", metadata: [
             "bus": "\(configuration.eventBusName)", "endpoint": "\(configuration.endpoint)", "after": "\(start)",
@@ -67,12 +69,34 @@ public final class EventBridgePublisher: Service {
         }
     }
 
+    /// Where publishing resumes: the checkpoint; the beginning when there is none, or when it is
+    /// unreadable or belongs to another journal (publishing again is safe, skipping is not); the
+    /// journal's end when the checkpoint is past it (the journal was cut back by a restore).
+    private func startPosition() async throws -> UInt64 {
+        var start: UInt64
+        do {
+            start = try checkpoint.load()
+        } catch {
+            logger.warning("the publisher checkpoint cannot be used; publishing from the beginning of the journal", metadata: ["error": "\(error)"])
+            start = 0
+        }
+        let head = try await journal.lastPosition()
+        if start > head {
+            logger.warning("the publisher checkpoint is past the journal's end; publishing from the end", metadata: [
+                "checkpoint": "\(start)", "end": "\(head)",
+            ])
+            start = head
+        }
+        return start
+    }
+
     /// Publishes the log after `start` until cancelled, saving the checkpoint at most every
     /// `checkpointInterval` while events flow, whenever the log is idle, and on the way out.
     private func follow(from start: UInt64) async {
         var position = start
         var saved = start
         var lastSave = ContinuousClock.now
+        var histories: [StreamName: RecordViewHistory] = [:]
         func saveCheckpoint() {
             guard position != saved else { return }
             do {
@@ -80,6 +104,8 @@ public final class EventBridgePublisher: Service {
                 saved = position
                 lastSave = .now
             } catch {
+                // Tried again at the next interval, not at every batch.
+                lastSave = .now
                 logger.error("the publisher checkpoint cannot be written", metadata: ["error": "\(error)"])
             }
         }
@@ -99,7 +125,10 @@ public final class EventBridgePublisher: Service {
                 continue
             }
             await waitForReadModels(through: last.position)
-            let items = await items(for: page)
+            // Folded histories carry over between pages (a publisher catching up meets the same
+            // hot records page after page), within a bound.
+            if histories.count > Self.maxHistories { histories.removeAll(keepingCapacity: true) }
+            let items = await items(for: page, histories: &histories)
             for batch in OutboxEntries.batches(items, pageEnd: last.position, maxEntries: configuration.maxBatchEntries, maxBytes: configuration.maxBatchBytes) {
                 guard await publish(batch.items) else { return }
                 position = batch.through
@@ -128,19 +157,24 @@ public final class EventBridgePublisher: Service {
         }
     }
 
-    /// The entries of the record events in `page`, each with its record's view after it.
-    private func items(for page: [RecordedEvent]) async -> [OutboxEntries.Item] {
-        var histories: [StreamName: RecordViewHistory] = [:]
+    /// The entries of the record events in `page`, each with its record's view after it (none
+    /// for a type the mappings in force no longer map).
+    private func items(for page: [RecordedEvent], histories: inout [StreamName: RecordViewHistory]) async -> [OutboxEntries.Item] {
         var items: [OutboxEntries.Item] = []
         for event in page {
-            guard let type = RecordType(rawValue: event.stream.category), let projection = readModels.projection(type) else { continue }
+            guard let type = RecordType(rawValue: event.stream.category) else { continue }
             var view: [UInt8]?
-            if histories[event.stream] == nil, projection.applied.position >= event.position,
-                let stored = try? projection.versionedViewJSON(id: event.stream.id), stored.version == event.version
-            {
-                view = stored.json
-            } else {
-                view = await foldedView(of: event, mapping: projection.mapping, histories: &histories)
+            if let projection = readModels.projection(type) {
+                if let history = histories[event.stream], history.version + 1 == event.version, history.mapping == projection.mapping {
+                    view = await foldedView(of: event, mapping: projection.mapping, histories: &histories)
+                } else if projection.applied.position >= event.position,
+                    let stored = try? projection.versionedViewJSON(id: event.stream.id), stored.version == event.version
+                {
+                    view = stored.json
+                    histories[event.stream] = nil
+                } else {
+                    view = await foldedView(of: event, mapping: projection.mapping, histories: &histories)
+                }
             }
             items.append(entries.item(for: event, type: type, viewJSON: view))
         }
@@ -149,7 +183,8 @@ public final class EventBridgePublisher: Service {
 
     /// The view after `event` folded from its stream, continuing the page's history of it.
     private func foldedView(of event: RecordedEvent, mapping: EntityMapping, histories: inout [StreamName: RecordViewHistory]) async -> [UInt8]? {
-        var history = histories[event.stream] ?? RecordViewHistory(mapping: mapping)
+        var history = histories[event.stream].flatMap { $0.mapping == mapping && $0.version < event.version ? $0 : nil }
+            ?? RecordViewHistory(mapping: mapping)
         defer { histories[event.stream] = history }
         do {
             while history.version + 1 < event.version {
@@ -168,42 +203,50 @@ public final class EventBridgePublisher: Service {
 
     // MARK: - Sending
 
-    /// Sends `items` until the bus has accepted each (or given up on it); false when cancelled.
+    /// Sends `items` until the bus has accepted each; false when cancelled first.
+    ///
+    /// Nothing is ever skipped: an entry refused for good (`AccessDeniedException` from a bus
+    /// policy, …) holds the publisher back, with the reason in `lastError` and the log, until the
+    /// cause is fixed; the journal keeps everything meanwhile.
     private func publish(_ items: [OutboxEntries.Item]) async -> Bool {
-        var pending = items.map { (item: $0, attempts: 0) }
+        var pending = items
         var backoff = configuration.initialBackoff
         while !pending.isEmpty {
             guard !Task.isCancelled else { return false }
             do {
-                let results = try await bus.putEvents(pending.map(\.item.entry))
+                let results = try await bus.putEvents(pending.map(\.entry))
                 guard results.count == pending.count else { throw PublisherError.resultCountMismatch }
-                var failed: [(item: OutboxEntries.Item, attempts: Int)] = []
+                var failed: [OutboxEntries.Item] = []
                 var accepted = 0
                 var references = 0
-                for (sent, result) in zip(pending, results) {
+                var rejected = 0
+                var firstFailure: String?
+                for (item, result) in zip(pending, results) {
                     if result.accepted {
                         accepted += 1
-                        if sent.item.isReference { references += 1 }
-                    } else if result.isTransient || sent.attempts + 1 < configuration.maxAttemptsForRejectedEntries {
-                        failed.append((sent.item, sent.attempts + 1))
-                    } else {
-                        logger.error("EventBridge keeps refusing an event; giving it up", metadata: [
-                            "position": "\(sent.item.event.position)", "stream": "\(sent.item.event.stream)",
-                            "code": "\(result.errorCode ?? "")", "message": "\(result.errorMessage ?? "")",
-                        ])
-                        state.withLock { $0.rejectedEntries += 1 }
+                        if item.isReference { references += 1 }
+                        continue
                     }
+                    failed.append(item)
+                    if !result.isTransient { rejected += 1 }
+                    firstFailure = firstFailure ?? "position \(item.event.position): \(result.errorCode ?? "") \(result.errorMessage ?? "")"
                 }
-                let firstFailure = zip(pending, results).first { !$0.1.accepted }.map { "\($0.1.errorCode ?? "") \($0.1.errorMessage ?? "")" }
                 state.withLock { status in
                     status.published += accepted
                     status.publishedAsReferences += references
                     status.retriedEntries += failed.count
-                    status.lastError = failed.isEmpty ? nil : "entries failed: \(firstFailure ?? "")"
+                    status.rejectedEntries += rejected
+                    status.lastError = failed.isEmpty ? nil : "EventBridge refused entries: \(firstFailure ?? "")"
                 }
                 pending = failed
                 guard !pending.isEmpty else { return true }
-                logger.warning("EventBridge refused entries; sending them again", metadata: ["count": "\(pending.count)", "first": "\(firstFailure ?? "")"])
+                if rejected > 0 {
+                    logger.error("EventBridge refuses entries with a non-transient error; publishing waits until it accepts them", metadata: [
+                        "count": "\(rejected)", "first": "\(firstFailure ?? "")",
+                    ])
+                } else {
+                    logger.warning("EventBridge refused entries; sending them again", metadata: ["count": "\(pending.count)", "first": "\(firstFailure ?? "")"])
+                }
             } catch {
                 state.withLock { status in
                     status.failedCalls += 1

@@ -10,8 +10,8 @@ public protocol PublisherCheckpoint: Sendable {
 }
 
 /// A checkpoint in a small file beside the journal, written atomically and fsynced. Stamped with
-/// the journal's id: a checkpoint of another history (a journal replaced by an import) is not
-/// used, and publishing starts from the beginning of the new one.
+/// the journal's id: a checkpoint of another history (a journal replaced by an import) does not
+/// load, and the publisher starts from the beginning of the new one.
 public struct FilePublisherCheckpoint: PublisherCheckpoint {
     /// The file.
     public let path: String

@@ -23,9 +23,6 @@ public struct PublisherConfiguration: Sendable {
     public var initialBackoff: Duration = .milliseconds(100)
     /// The longest pause between attempts.
     public var maxBackoff: Duration = .seconds(30)
-    /// How often an entry failing with a non-transient code (`MalformedDetail`, …) is sent before
-    /// it is given up (logged and counted as rejected); transient failures are retried forever.
-    public var maxAttemptsForRejectedEntries = 5
     /// How long the publisher waits for the read models to apply an event before publishing it
     /// anyway (with the record's view folded from the journal).
     public var readModelWait: Duration = .seconds(2)

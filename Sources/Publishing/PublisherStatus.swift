@@ -10,7 +10,8 @@ public struct PublisherStatus: Sendable, Hashable {
     public var failedCalls = 0
     /// Entries the bus refused and that were sent again, since start.
     public var retriedEntries = 0
-    /// Entries given up after repeated non-transient refusals, since start (each is logged).
+    /// Of the retried entries, those refused with a non-transient code (`AccessDeniedException`,
+    /// `MalformedDetail`, …): they hold the publisher back until the cause is fixed.
     public var rejectedEntries = 0
     /// The last failure, if the last attempt failed.
     public var lastError: String?

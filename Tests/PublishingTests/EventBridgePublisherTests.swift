@@ -177,16 +177,37 @@ struct EventBridgePublisherTests {
         try Self.expectEveryVersionInOrder(bus.accepted, records: 4, versions: 5)
     }
 
-    @Test func anEntryRefusedForGoodIsGivenUpAfterItsAttemptsAndTheRestGoesOn() async throws {
+    @Test func anEntryRefusedForGoodHoldsThePublisherBackUntilTheBusAcceptsIt() async throws {
+        let journal = InMemoryJournal()
+        try await Self.populate(journal, records: 3, versions: 2)
+        // The bus refuses position 2 (say a bus policy denies it) for its first 8 calls, then
+        // the operator fixes the policy.
+        let bus = ScriptedBus(refuse: { call, entry in
+            call < 8 && (try? JSONValue(parsing: entry.detail))?["position"] == 2 ? "AccessDeniedException" : nil
+        })
+        let checkpoint = InMemoryPublisherCheckpoint()
+        let status = try await Self.publish(journal, to: bus, checkpoint: checkpoint) { $0.status.position == 6 }
+        #expect(status.rejectedEntries >= 7)
+        #expect(status.lastError == nil)
+        #expect(bus.accepted.count == 6)
+        // Nothing of a later call (positions past 3, its batch) went out before it.
+        let order = try bus.accepted.map { try #require(Self.detail($0)["position"]?.int64Value) }
+        #expect(order.firstIndex(of: 2).map { index in order[..<index].allSatisfy { $0 <= 3 } } == true, "\(order)")
+        try Self.expectEveryVersionInOrder(bus.accepted, records: 3, versions: 2)
+        #expect(checkpoint.load() == 6)
+    }
+
+    @Test func aPublisherStuckOnARefusedEntryNeverMovesItsCheckpointPastIt() async throws {
         let journal = InMemoryJournal()
         try await Self.populate(journal, records: 3, versions: 2)
         let bus = ScriptedBus(refuse: { _, entry in
             (try? JSONValue(parsing: entry.detail))?["position"] == 2 ? "MalformedDetail" : nil
         })
-        let status = try await Self.publish(journal, to: bus) { $0.status.position == 6 }
-        #expect(status.rejectedEntries == 1)
-        #expect(bus.accepted.count == 5)
-        #expect(bus.calls.filter { $0.contains { (try? JSONValue(parsing: $0.detail))?["position"] == 2 } }.count == Self.configuration.maxAttemptsForRejectedEntries)
+        let checkpoint = InMemoryPublisherCheckpoint()
+        let status = try await Self.publish(journal, to: bus, checkpoint: checkpoint) { $0.status.rejectedEntries >= 5 }
+        #expect(status.position < 2)
+        #expect(checkpoint.load() < 2)
+        #expect(status.lastError?.contains("MalformedDetail") == true)
     }
 
     @Test func theCheckpointNeverPassesAnEventTheBusHasNotAccepted() async throws {

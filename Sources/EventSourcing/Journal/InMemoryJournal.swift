@@ -108,7 +108,8 @@ public final class InMemoryJournal: Journal, AggregateSnapshotStore {
     }
 
     public func waitForCommit(after position: UInt64) async {
-        await commits.wait(until: position + 1)
+        // No position follows the last one: wait (until cancelled) rather than overflow.
+        await commits.wait(until: position == .max ? .max : position + 1)
     }
 }
 

@@ -146,7 +146,8 @@ public final class LMDBJournal: Journal, AggregateSnapshotStore {
     }
 
     public func waitForCommit(after position: UInt64) async {
-        await commits.wait(until: position + 1)
+        // No position follows the last one: wait (until cancelled) rather than overflow.
+        await commits.wait(until: position == .max ? .max : position + 1)
     }
 
     // MARK: - AggregateSnapshotStore

@@ -273,7 +273,7 @@ enum OpenAPIDocument {
             "parameters": [
               {"name": "after", "in": "query", "description": "Events after this position.", "schema": {"type": "integer", "minimum": 0, "default": 0}},
               {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}},
-              {"$ref": "#/components/parameters/MinPosition"},
+              {"$ref": "#/components/parameters/JournalMinPosition"},
               {"$ref": "#/components/parameters/Wait"}
             ],
             "responses": {
@@ -299,7 +299,7 @@ enum OpenAPIDocument {
             "parameters": [
               {"name": "after", "in": "query", "description": "Stream the events after this position.", "schema": {"type": "integer", "minimum": 0, "default": 0}},
               {"name": "Last-Event-ID", "in": "header", "description": "The last position received; wins over after.", "schema": {"type": "integer", "minimum": 0}},
-              {"$ref": "#/components/parameters/MinPosition"},
+              {"$ref": "#/components/parameters/JournalMinPosition"},
               {"$ref": "#/components/parameters/Wait"}
             ],
             "responses": {
@@ -410,6 +410,7 @@ enum OpenAPIDocument {
           "Aggregate": {"name": "aggregate", "in": "path", "required": true, "schema": {"type": "string", "enum": ["clients", "platforms", "contracts", "deals", "services", "subservices"]}},
           "RecordID": {"name": "id", "in": "path", "required": true, "description": "A Salesforce id; 15 characters are normalised to 18.", "schema": {"type": "string", "pattern": "^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$"}},
           "MinPosition": {"name": "minPosition", "in": "query", "description": "Answer only once the read model has applied this journal position.", "schema": {"type": "integer", "minimum": 0}},
+          "JournalMinPosition": {"name": "minPosition", "in": "query", "description": "Answer only once the journal has committed this position.", "schema": {"type": "integer", "minimum": 0}},
           "Wait": {"name": "wait", "in": "query", "description": "How long to wait for minPosition, in milliseconds.", "schema": {"type": "integer", "minimum": 0, "default": 5000}}
         },
         "responses": {

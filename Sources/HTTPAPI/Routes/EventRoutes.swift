@@ -21,8 +21,9 @@ struct EventRoutes {
                 throw Problem(.badRequest, detail: "limit must be between 1 and 1000, not \(limit)")
             }
             try await waitForJournal(request)
-            let head = try await tributary.journal.lastPosition()
             let events = try await tributary.journal.readAll(after: after, limit: limit)
+            // Read after the page, so the head is never behind it.
+            let head = try await tributary.journal.lastPosition()
             return Response.json([
                 "items": .array(events.map(\.apiJSON)),
                 "next": .number(JSONNumber(events.last?.position ?? after)),
@@ -53,8 +54,9 @@ struct EventRoutes {
     /// Where a stream starts: after `Last-Event-ID` when the client resumes (EventSource sends it
     /// on reconnecting), else after `after`, else at the beginning.
     private func startPosition(_ request: Request) throws(Problem) -> UInt64 {
-        if let lastID = request.headers[HTTPField.Name("Last-Event-ID")!] {
-            guard let position = UInt64(lastID.filter { $0 != " " }) else {
+        // An empty Last-Event-ID (a client that has received nothing yet) counts as absent.
+        if let lastID = request.headers[HTTPField.Name("Last-Event-ID")!].map({ $0.trimmingWhitespace() }), !lastID.isEmpty {
+            guard let position = UInt64(lastID) else {
                 throw Problem(.badRequest, detail: "Last-Event-ID must be a journal position (a whole number), not '\(lastID)'")
             }
             return position
@@ -72,5 +74,13 @@ struct EventRoutes {
             waiter: { await journal.waitForCommit(after: minimum - 1) },
             milliseconds: try ReadYourWrites.waitMilliseconds(request, limit: tributary.configuration.maxWaitMilliseconds)
         )
+    }
+}
+
+extension String {
+    /// The text without leading and trailing spaces and tabs.
+    fileprivate func trimmingWhitespace() -> String {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+        return String(drop(while: isSpace).reversed().drop(while: isSpace).reversed())
     }
 }

@@ -12,8 +12,9 @@ import Synchronization
 /// it>`. The stream reads the journal itself, a page at a time, so a consumer costs no memory
 /// and never holds ingestion back, whatever its pace:
 /// - idle, it sends a `: heartbeat` comment every `heartbeatInterval`;
-/// - once caught up, if it falls more than `maxLag` events behind again, it gets a final
-///   `event: disconnect` frame saying so (with the last position it was sent) and the stream ends;
+/// - once caught up, if it falls more than `maxLag` events behind again, on events committed more
+///   than `maxLagDuration` ago, it gets a final `event: disconnect` frame saying so (with the last
+///   position it was sent) and the stream ends;
 /// - a write that waits longer than `stallTimeout` (the consumer reads nothing) closes the
 ///   connection;
 /// - on server shutdown the stream ends; consumers resume with `Last-Event-ID`.
@@ -38,6 +39,8 @@ struct EventStream: Sendable {
         case committed, heartbeat, shutdown, closed
     }
 
+    /// The most bytes handed to the connection in one write.
+    static let chunkSize = 64 * 1024
     /// Moves to 1 when the connection closes.
     private let closed = PositionWatch()
 
@@ -76,45 +79,60 @@ struct EventStream: Sendable {
                     try await stream(&writer, progress: progress)
                     group.cancelAll()
                 }
-            } onGracefulShutdown: {
-                streams.shutdown.advance(to: 1)
+            } onGracefulShutdown: { [channel, shutdown = streams.shutdown] in
+                shutdown.advance(to: 1)
+                // A stream stuck in a write to a consumer that reads nothing would hold shutdown
+                // up: its connection goes after a moment's grace.
+                channel.eventLoop.scheduleTask(in: .seconds(1)) { channel.close(promise: nil) }
             }
         } catch {
             // The consumer went away, or was closed for reading nothing: nothing to answer.
             if progress.withLock({ $0.stalled }) || error is CancellationError { return }
-            logger.debug("event stream ended", metadata: ["error": "\(error)"])
+            // Anything else (the journal failing mid-stream) ends the connection, so the consumer
+            // sees the stream end and reconnects rather than waiting on it forever.
+            logger.warning("event stream failed", metadata: ["error": "\(error)"])
+            channel.close(promise: nil)
         }
     }
 
     private func stream(_ writer: inout any ResponseBodyWriter, progress: Progress) async throws {
         let configuration = streams.configuration
+        // Written in chunks of at most 64 KiB, each timed on its own: a consumer that keeps
+        // reading keeps its stream, however large a page of events.
         func write(_ bytes: [UInt8]) async throws {
-            progress.withLock { $0.writingSince = ContinuousClock.now }
-            try await writer.write(ByteBuffer(bytes: bytes))
-            progress.withLock { $0.writingSince = nil }
+            var offset = 0
+            while offset < bytes.count {
+                let end = min(bytes.count, offset + Self.chunkSize)
+                progress.withLock { $0.writingSince = ContinuousClock.now }
+                try await writer.write(ByteBuffer(bytes: bytes[offset..<end]))
+                progress.withLock { $0.writingSince = nil }
+                offset = end
+            }
         }
         var sent = start
         var caughtUp = false
-        var behindSince: ContinuousClock.Instant?
         try await write(Array("retry: 1000\n\n".utf8))
         while streams.shutdown.position == 0, closed.position == 0, !Task.isCancelled {
             let head = try await journal.lastPosition()
             if head > sent {
-                if caughtUp, head - sent > configuration.maxLag {
-                    behindSince = behindSince ?? .now
-                } else {
-                    behindSince = nil
+                let page = try await journal.readAll(after: sent, limit: configuration.pageSize)
+                guard let first = page.first, let last = page.last else {
+                    // A head with nothing after `sent` cannot happen in a consistent journal; do
+                    // not spin if it does.
+                    try await Task.sleep(for: .milliseconds(100))
+                    continue
                 }
-                if let since = behindSince, ContinuousClock.now - since > configuration.maxLagDuration {
+                // Behind by more than maxLag, on events committed more than maxLagDuration ago:
+                // the consumer is not keeping up (a burst it is draining is neither).
+                let age = Duration.milliseconds(Timestamp.now().millisecondsSinceEpoch - first.recordedAt.millisecondsSinceEpoch)
+                if caughtUp, head - sent > configuration.maxLag, age > configuration.maxLagDuration {
                     let reason: JSONValue = [
-                        "reason": .string("the consumer has been more than \(configuration.maxLag) events behind the log for over \(configuration.maxLagDuration) (now \(head - sent)); reconnect with Last-Event-ID to resume"),
+                        "reason": .string("the consumer is \(head - sent) events behind the log, more than the \(configuration.maxLag) allowed, on events committed \(age) ago; reconnect with Last-Event-ID to resume"),
                         "lastEventId": .number(JSONNumber(sent)),
                     ]
                     try await write(Array("event: disconnect\ndata: ".utf8) + reason.jsonBytes() + Array("\n\n".utf8))
                     break
                 }
-                let page = try await journal.readAll(after: sent, limit: configuration.pageSize)
-                guard let last = page.last else { continue }
                 var frames: [UInt8] = []
                 frames.reserveCapacity(page.count * 512)
                 for event in page {
