@@ -10,7 +10,7 @@ import Testing
 /// with the write it waited for, never an older state.
 @Suite("Read-your-writes under concurrency", .timeLimit(.minutes(3)))
 struct ReadYourWritesTests {
-    static let clients = 32
+    static let clients = 16
     static let roundsPerClient = 10
 
     static func account(_ index: Int) -> String {
@@ -29,9 +29,9 @@ struct ReadYourWritesTests {
             let bulk = Task {
                 var batch = 0
                 while !Task.isCancelled {
-                    let changes = (0..<1000).map { index in
+                    let changes = (0..<500).map { index in
                         changeEvent(
-                            "CREATE", id: Self.account(1000 + (batch * 1000 + index) % 8000), transactionKey: "bulk-\(batch)-\(index)",
+                            "CREATE", id: Self.account(1000 + (batch * 500 + index) % 8000), transactionKey: "bulk-\(batch)-\(index)",
                             fields: ["Name": .string("bulk \(batch)")]
                         )
                     }
