@@ -60,6 +60,15 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("salesforce-api-version"), help: "The REST API version.")
     var salesforceAPIVersion = "v60.0"
 
+    @Option(name: .customLong("tokens-file"), help: "A file of bearer tokens, one per line: '<name> <scopes> <token>', scopes among ingest,query,admin (or TRIBUTARY_TOKENS, lines separated by ';'). Without tokens every request is let in.")
+    var tokensFile: String?
+
+    @Option(name: .customLong("cdc-hmac-secret-file"), help: "A file holding the secret signing relays sign POST /v1/cdc bodies with (or TRIBUTARY_CDC_HMAC_SECRET); unsigned bodies are then refused.")
+    var cdcHMACSecretFile: String?
+
+    @Flag(name: .customLong("insecure"), help: "Listen on a non-loopback address without tokens anyway.")
+    var insecure = false
+
     @Option(name: .customLong("eventbridge-bus"), help: "Publish committed events to this EventBridge bus (name or ARN; or TRIBUTARY_EVENTBRIDGE_BUS). Credentials and region come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION.")
     var eventBridgeBus: String?
 
@@ -113,6 +122,9 @@ struct Serve: AsyncParsableCommand {
         )
         configuration.salesforce = try salesforceConfiguration()
         configuration.publisher = try publisherConfiguration()
+        configuration.accessTokens = try accessTokens()
+        configuration.allowInsecureListening = insecure
+        configuration.cdcSigningSecret = try cdcSigningSecret()
         do {
             let application = try await buildApplication(configuration, logger: logger)
             logger.info(
@@ -128,11 +140,54 @@ struct Serve: AsyncParsableCommand {
             try await ServiceGroup(configuration: group).run()
         } catch let error as LMDBError {
             throw StartupError(message: "cannot open the journal in \(dataDirectory): \(error)")
+        } catch let error as ConfigurationError {
+            throw StartupError(message: error.message)
         }
     }
 }
 
 extension Serve {
+    /// The CDC signing secret from `--cdc-hmac-secret-file` or `TRIBUTARY_CDC_HMAC_SECRET`.
+    func cdcSigningSecret() throws -> [UInt8]? {
+        var secret: String?
+        if let cdcHMACSecretFile {
+            do {
+                secret = try String(contentsOfFile: cdcHMACSecretFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            } catch {
+                throw StartupError(message: "cannot read the CDC signing secret from \(cdcHMACSecretFile): \(error.localizedDescription)")
+            }
+        } else if let variable = ProcessInfo.processInfo.environment["TRIBUTARY_CDC_HMAC_SECRET"], !variable.isEmpty {
+            secret = variable
+        }
+        guard let secret else { return nil }
+        guard secret.utf8.count >= 16 else { throw StartupError(message: "the CDC signing secret must be at least 16 characters") }
+        return Array(secret.utf8)
+    }
+
+    /// The bearer tokens from `--tokens-file` or `TRIBUTARY_TOKENS`; `nil` when neither is given.
+    func accessTokens() throws -> AccessTokens? {
+        let text: String
+        let origin: String
+        if let tokensFile {
+            do {
+                text = try String(contentsOfFile: tokensFile, encoding: .utf8)
+            } catch {
+                throw StartupError(message: "cannot read the tokens file \(tokensFile): \(error.localizedDescription)")
+            }
+            origin = tokensFile
+        } else if let variable = ProcessInfo.processInfo.environment["TRIBUTARY_TOKENS"], !variable.isEmpty {
+            text = variable
+            origin = "TRIBUTARY_TOKENS"
+        } else {
+            return nil
+        }
+        do {
+            return try AccessTokens(parsing: text)
+        } catch {
+            throw StartupError(message: "\(origin): \(error)")
+        }
+    }
+
     /// The EventBridge publisher from the flags and the environment; `nil` when no bus is named.
     func publisherConfiguration() throws -> PublisherConfiguration? {
         let environment = ProcessInfo.processInfo.environment

@@ -27,6 +27,8 @@ struct Tributary: Sendable {
     let backfiller: Backfiller?
     /// Publishes committed events to EventBridge; `nil` when no bus is configured.
     let publisher: EventBridgePublisher?
+    /// Checks the signatures of `POST /v1/cdc` bodies; `nil` when they are not required.
+    let cdcSignatures: CDCSignatureVerifier?
 
     /// The projection of `name` (an aggregate name from a URL), or a 404 problem.
     func projection(named name: String) throws(Problem) -> RecordProjection {

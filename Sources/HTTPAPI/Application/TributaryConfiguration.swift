@@ -43,6 +43,17 @@ public struct TributaryConfiguration: Sendable {
     /// The Salesforce org backfills and gap re-reads read from; without it `POST /v1/backfill`
     /// answers 503 and gaps wait.
     public var salesforce: SalesforceAPIConfiguration?
+    /// The bearer tokens `/v1` requests need; every request is let in when `nil`.
+    public var accessTokens: AccessTokens?
+    /// Listen on a non-loopback address without access tokens anyway (`--insecure`): otherwise
+    /// such a configuration is refused.
+    public var allowInsecureListening = false
+    /// The shared secret signing relays sign `POST /v1/cdc` bodies with (HMAC-SHA256); unsigned
+    /// bodies are refused when set.
+    public var cdcSigningSecret: [UInt8]?
+    /// How far a signature's time may be from the server's clock (and how long a signature is
+    /// remembered to refuse its replay).
+    public var cdcSignatureWindow: Duration = .seconds(300)
     /// Limits and timings of `GET /v1/events/stream`.
     public var streams = StreamConfiguration()
     /// The EventBridge bus committed events are published to; no publishing when `nil`.

@@ -17,6 +17,11 @@ import ServiceLifecycle
 /// reverse order on SIGTERM: the HTTP server first, the journal last, after it has committed
 /// everything queued.
 public func buildApplication(_ configuration: TributaryConfiguration, logger: Logger) async throws -> some ApplicationProtocol {
+    if configuration.accessTokens == nil, !configuration.allowInsecureListening, !ListeningAddress.isLoopback(configuration.host) {
+        throw ConfigurationError(
+            "refusing to listen on \(configuration.host) without access tokens: anyone who can reach it could write and read every record. Configure tokens (--tokens-file or TRIBUTARY_TOKENS), listen on 127.0.0.1, or pass --insecure"
+        )
+    }
     var services: [any Service] = []
     let journal: any Journal
     var snapshotStore: ProjectionSnapshotStore?
@@ -145,10 +150,14 @@ public func buildApplication(_ configuration: TributaryConfiguration, logger: Lo
         restoredSnapshots: restoredSnapshots,
         backfillJobs: backfillJobs,
         backfiller: backfiller,
-        publisher: publisher
+        publisher: publisher,
+        cdcSignatures: configuration.cdcSigningSecret.map { CDCSignatureVerifier(secret: $0, window: configuration.cdcSignatureWindow) }
     )
     let router = Router(context: TributaryRequestContext.self)
     router.add(middleware: ProblemMiddleware())
+    if let tokens = configuration.accessTokens {
+        router.add(middleware: AuthenticationMiddleware(tokens: tokens))
+    }
     OperationsRoutes(tributary: tributary).register(on: router)
     CDCRoutes(tributary: tributary).register(on: router)
     CommandRoutes(tributary: tributary).register(on: router)

@@ -11,7 +11,13 @@ struct CDCRoutes {
     func register(on router: Router<some RequestContext>) {
         router.post("/v1/cdc") { request, context in
             var request = request
-            let (body, bodyBytes) = try await request.sizedJSONBody(limit: tributary.configuration.maxBodySize)
+            let buffer = try await request.body.collect(upTo: tributary.configuration.maxBodySize)
+            if let verifier = tributary.cdcSignatures,
+                let refusal = verifier.refusal(header: request.headers[CDCSignatureVerifier.headerName], body: buffer.readableBytesView)
+            {
+                throw Problem(.unauthorized, detail: refusal)
+            }
+            let (body, bodyBytes) = try Request.json(in: buffer)
             let items: [JSONValue]
             switch body {
             case .array(let elements):

@@ -22,7 +22,11 @@ extension Request {
 
     /// The body parsed as JSON, with its size in bytes.
     mutating func sizedJSONBody(limit: Int) async throws -> (value: JSONValue, bytes: Int) {
-        let buffer = try await body.collect(upTo: limit)
+        try Self.json(in: try await body.collect(upTo: limit))
+    }
+
+    /// `buffer` parsed as JSON, with its size in bytes; 422 when it is not JSON.
+    static func json(in buffer: ByteBuffer) throws -> (value: JSONValue, bytes: Int) {
         do {
             let value = try buffer.withUnsafeReadableBytes { (bytes) throws(JSONParseError) in try JSONValue(parsing: bytes) }
             return (value, buffer.readableBytes)

@@ -1,0 +1,59 @@
+import HTTPTypes
+import Hummingbird
+
+/// Refuses `/v1` requests without a bearer token of the right scope, when tokens are configured:
+/// 401 without a valid token, 403 with one that lacks the scope. `/health`, `/ready`,
+/// `/openapi.json` and `/metrics` stay open.
+struct AuthenticationMiddleware<Context: RequestContext>: RouterMiddleware {
+    let tokens: AccessTokens
+
+    /// What a request needs.
+    enum Requirement: Equatable {
+        /// Nothing: an open route.
+        case none
+        /// A token with this scope.
+        case scope(Scope)
+        /// Any valid token (a `/v1` path no route serves: the router answers 404 or 405 after).
+        case anyToken
+    }
+
+    /// The scope `method` on `path` needs.
+    static func requirement(_ method: HTTPRequest.Method, _ path: String) -> Requirement {
+        guard path == "/v1" || path.hasPrefix("/v1/") else { return .none }
+        if path.hasPrefix("/v1/admin/") || path == "/v1/admin" { return .scope(.admin) }
+        switch method {
+        case .post where path == "/v1/backfill": return .scope(.admin)
+        case .post where path == "/v1/cdc" || path.hasPrefix("/v1/commands/"): return .scope(.ingest)
+        case .put where path.hasPrefix("/v1/schemas/"): return .scope(.ingest)
+        case .get, .head: return .scope(.query)
+        default: return .anyToken
+        }
+    }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let requirement = Self.requirement(request.method, request.uri.path)
+        guard requirement != .none else { return try await next(request, context) }
+        guard let header = request.headers[.authorization], header.count > 7, header.prefix(7).lowercased() == "bearer " else {
+            throw Problem(
+                .unauthorized,
+                detail: "this route needs an Authorization: Bearer token",
+                headers: [.wwwAuthenticate: #"Bearer realm="tributary""#]
+            )
+        }
+        guard let holder = tokens.holder(of: header.dropFirst(7).drop { $0 == " " }) else {
+            throw Problem(
+                .unauthorized,
+                detail: "the bearer token is not valid",
+                headers: [.wwwAuthenticate: #"Bearer realm="tributary", error="invalid_token""#]
+            )
+        }
+        if case .scope(let scope) = requirement, !holder.scopes.contains(scope) {
+            throw Problem(
+                .forbidden,
+                detail: "the token of \(holder.name) lacks the \(scope.rawValue) scope this route needs",
+                headers: [.wwwAuthenticate: #"Bearer realm="tributary", error="insufficient_scope", scope="\#(scope.rawValue)""#]
+            )
+        }
+        return try await next(request, context)
+    }
+}
