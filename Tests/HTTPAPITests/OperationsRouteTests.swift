@@ -61,6 +61,13 @@ struct OperationsRouteTests {
                 #expect(paths[path]?[method] != nil, "\(method.uppercased()) \(path) is not described")
             }
             #expect(paths.count == Set(served.map(\.0)).count, "the document describes a path the server does not serve")
+            for (path, method) in served where path.hasPrefix("/v1") {
+                let operation = paths[path]?[method]
+                #expect(operation?["responses"]?["401"] != nil && operation?["responses"]?["403"] != nil, "\(method) \(path) lacks 401/403")
+                #expect(operation?["security"]?[0]?["bearer"]?[0]?.stringValue != nil, "\(method) \(path) names no scope")
+            }
+            #expect(paths["/v1/cdc"]?["post"]?["security"]?[0]?["bearer"]?[0] == "ingest")
+            #expect(paths["/health"]?["get"]?["security"] == nil)
         }
     }
 }

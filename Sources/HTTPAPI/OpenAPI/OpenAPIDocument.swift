@@ -1,3 +1,5 @@
+import HTTPTypes
+import Hummingbird
 import JSON
 
 /// The OpenAPI 3.1 description of the API this server implements, served at `/openapi.json`.
@@ -5,8 +7,9 @@ import JSON
 /// Kept as JSON text so it reads like the document clients see; a test parses it and checks
 /// every route the router serves is described.
 enum OpenAPIDocument {
-    /// The parsed document (`null` only if the text below stopped being JSON, which a test catches).
-    static let document: JSONValue = (try? JSONValue(parsing: text)) ?? .null
+    /// The parsed document (`null` only if the text below stopped being JSON, which a test catches),
+    /// with the bearer-token requirement and its 401/403 answers added to every `/v1` operation.
+    static let document: JSONValue = ((try? JSONValue(parsing: text)) ?? .null).securingV1Operations()
 
     static let text = #"""
     {
@@ -406,6 +409,9 @@ enum OpenAPIDocument {
         }
       },
       "components": {
+        "securitySchemes": {
+          "bearer": {"type": "http", "scheme": "bearer", "description": "A token from the server's tokens file, with the scope the operation names (ingest, query or admin). Needed only when tokens are configured."}
+        },
         "parameters": {
           "Aggregate": {"name": "aggregate", "in": "path", "required": true, "schema": {"type": "string", "enum": ["clients", "platforms", "contracts", "deals", "services", "subservices"]}},
           "RecordID": {"name": "id", "in": "path", "required": true, "description": "A Salesforce id; 15 characters are normalised to 18.", "schema": {"type": "string", "pattern": "^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$"}},
@@ -415,6 +421,16 @@ enum OpenAPIDocument {
         },
         "responses": {
           "Problem": {"description": "The request was refused; nothing was written.", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}},
+          "Unauthorized": {
+            "description": "No valid bearer token (when tokens are configured), or a missing, stale, wrong or replayed X-Tributary-Signature (when signed CDC bodies are required).",
+            "headers": {"WWW-Authenticate": {"schema": {"type": "string"}}},
+            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+          },
+          "Forbidden": {
+            "description": "The bearer token lacks the scope this operation needs.",
+            "headers": {"WWW-Authenticate": {"schema": {"type": "string"}}},
+            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+          },
           "Unavailable": {
             "description": "Not available now; retry after the delay given.",
             "headers": {"Retry-After": {"schema": {"type": "integer"}}},
@@ -504,4 +520,32 @@ enum OpenAPIDocument {
       }
     }
     """#
+}
+
+extension JSONValue {
+    /// The document with, on every operation under `/v1`, the bearer scheme (with the scope the
+    /// route needs, as `AuthenticationMiddleware` decides it) and the 401 and 403 answers.
+    fileprivate func securingV1Operations() -> JSONValue {
+        guard case .object(var document) = self, case .object(var paths)? = document["paths"] else { return self }
+        for member in paths where member.key.hasPrefix("/v1") {
+            guard case .object(var operations) = member.value else { continue }
+            for operation in operations {
+                guard case .object(var body) = operation.value, let method = HTTPRequest.Method(operation.key.uppercased()) else { continue }
+                let requirement = AuthenticationMiddleware<BasicRequestContext>.requirement(method, member.key)
+                if case .scope(let scope) = requirement {
+                    body["security"] = [["bearer": [.string(scope.rawValue)]]]
+                    body["x-required-scope"] = .string(scope.rawValue)
+                }
+                if case .object(var responses)? = body["responses"] {
+                    responses["401"] = ["$ref": "#/components/responses/Unauthorized"]
+                    responses["403"] = ["$ref": "#/components/responses/Forbidden"]
+                    body["responses"] = .object(responses)
+                }
+                operations[operation.key] = .object(body)
+            }
+            paths[member.key] = .object(operations)
+        }
+        document["paths"] = .object(paths)
+        return .object(document)
+    }
 }
