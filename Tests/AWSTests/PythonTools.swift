@@ -15,8 +15,16 @@ enum PythonTools {
         var description: String { "the Python tools are not installed: run `make python-tools` (or set TRIBUTARY_PYTHON)" }
     }
 
-    /// Runs `script` (a path under the package root) with `input` on stdin; returns stdout.
-    static func run(_ script: String, input: Data) throws -> Data {
+    /// Runs `script` (a path under the package root) with `input` on stdin; returns stdout. Waits
+    /// on a thread of its own, not on Swift's cooperative pool (one thread per core), which the
+    /// other tests' servers need meanwhile.
+    static func run(_ script: String, input: Data) async throws -> Data {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try runBlocking(script, input: input) }) }.start()
+        }
+    }
+
+    private static func runBlocking(_ script: String, input: Data) throws -> Data {
         guard let python else { throw Missing() }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)

@@ -102,10 +102,10 @@ import Testing
         return .object(object)
     }
 
-    @Test func signaturesMatchBotocoreOverGeneratedRequests() throws {
+    @Test func signaturesMatchBotocoreOverGeneratedRequests() async throws {
         let cases = Self.generate(1_000, seed: 20_261_127)
         let input = JSONValue.array(cases.map(Self.botocoreInput)).jsonBytes()
-        let output = try JSONValue(parsing: Array(try PythonTools.run("Tools/sigv4_botocore.py", input: Data(input))))
+        let output = try JSONValue(parsing: Array(try await PythonTools.run("Tools/sigv4_botocore.py", input: Data(input))))
         let answers = try #require(output.arrayValue)
         try #require(answers.count == cases.count)
         var mismatches = 0

@@ -19,25 +19,25 @@ struct BackfillCommandTests {
             arguments: ["--salesforce-login-url", url, "--salesforce-client-id", org.clientID],
             environment: ["SALESFORCE_CLIENT_SECRET": org.clientSecret]
         )
-        let result = try tributary(["backfill", "--entity", "Account", "--url", server.base.absoluteString])
+        let result = try await tributary(["backfill", "--entity", "Account", "--url", server.base.absoluteString])
         #expect(result.status == 0, "\(result.standardError)")
         #expect(result.standardOutput.contains("backfill done: 300 records"), "\(result.standardOutput)")
-        let unknown = try tributary(["backfill", "--entity", "Lead", "--url", server.base.absoluteString])
+        let unknown = try await tributary(["backfill", "--entity", "Lead", "--url", server.base.absoluteString])
         #expect(unknown.status == 1)
         #expect(unknown.standardError.contains("not a mapped Salesforce object"), "\(unknown.standardError)")
         let log = server.log
-        #expect(server.stop() == 0)
+        #expect(await server.stop() == 0)
         #expect(log.contains("backfill finished"))
         #expect(!log.contains(org.clientSecret))
     }
 
-    @Test func serveRefusesAnIncompleteSalesforceConfiguration() throws {
+    @Test func serveRefusesAnIncompleteSalesforceConfiguration() async throws {
         let directory = temporaryPath("backfill-misconfigured")
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let withoutID = try tributary(["serve", "--data-dir", directory, "--port", "0", "--salesforce-login-url", "https://example.my.salesforce.com"])
+        let withoutID = try await tributary(["serve", "--data-dir", directory, "--port", "0", "--salesforce-login-url", "https://example.my.salesforce.com"])
         #expect(withoutID.status != 0)
         #expect(withoutID.standardError.contains("needs --salesforce-client-id"), "\(withoutID.standardError)")
-        let missingFile = try tributary([
+        let missingFile = try await tributary([
             "serve", "--data-dir", directory, "--port", "0", "--salesforce-login-url", "https://example.my.salesforce.com",
             "--salesforce-client-id", "id", "--salesforce-client-secret-file", directory + "/no-such-file",
         ])

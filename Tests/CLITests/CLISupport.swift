@@ -11,8 +11,22 @@ struct CommandResult {
     let outputBytes: Data
 }
 
-/// Runs the built `tributary` executable (`make test` builds it before the tests run).
-func tributary(_ arguments: [String], input: Data? = nil) throws -> CommandResult {
+/// Runs `body` on a thread of its own, off Swift's cooperative pool: the pool has one thread per
+/// core, so a test blocked on a child process for seconds would stall every other test's servers
+/// (two such tests stall them all on a two-core machine).
+func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
+    }
+}
+
+/// Runs the built `tributary` executable (`make test` builds it before the tests run), waiting
+/// for it off the cooperative pool.
+func tributary(_ arguments: [String], input: Data? = nil) async throws -> CommandResult {
+    try await offPool { try runTributary(arguments, input: input) }
+}
+
+private func runTributary(_ arguments: [String], input: Data?) throws -> CommandResult {
     let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("tributary")
     let inBuild = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../.build/debug/tributary")
     let executable = try #require(

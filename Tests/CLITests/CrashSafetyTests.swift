@@ -108,7 +108,7 @@ struct CrashSafetyTests {
                 return await group.reduce(into: [Written]()) { $0.append($1) }
             }
             try await Task.sleep(for: .milliseconds(Int.random(in: 50...1_500)))
-            server.kill()
+            await server.kill()
             for result in await results {
                 created += result.created
                 acknowledgedRevision.merge(result.acknowledgedRevision) { max($0, $1) }
@@ -133,16 +133,16 @@ struct CrashSafetyTests {
         #expect(wrong.isEmpty, "\(wrong.count) of \(created.count) acknowledged records are missing or stale, e.g. \(wrong.prefix(3))")
         let views = try await server.allViews("clients")
         #expect(views.count >= created.count)
-        #expect(server.stop() == 0, "SIGTERM should stop the server cleanly")
+        #expect(await server.stop() == 0, "SIGTERM should stop the server cleanly")
 
-        let verify = try tributary(["verify", "--data-dir", directory])
+        let verify = try await tributary(["verify", "--data-dir", directory])
         #expect(verify.status == 0, "\(verify.standardOutput)")
 
-        let restore = try tributary(["restore", "--data-dir", directory, "--to", restored])
+        let restore = try await tributary(["restore", "--data-dir", directory, "--to", restored])
         #expect(restore.status == 0, "\(restore.standardError)")
         let fresh = try await ServerChild.start(dataDirectory: restored)
         let restoredViews = try await fresh.allViews("clients")
-        #expect(fresh.stop() == 0)
+        #expect(await fresh.stop() == 0)
         #expect(restoredViews == views)
     }
 }

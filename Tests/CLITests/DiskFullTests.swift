@@ -85,8 +85,8 @@ struct DiskFullTests {
             let (read, view) = try await server.request("/v1/clients/\(id)?minPosition=\(position)")
             #expect(read == 200 && view["id"]?.stringValue == id, "\(id)")
         }
-        #expect(server.stop() == 0)
-        let verify = try tributary(["verify", "--data-dir", directory])
+        #expect(await server.stop() == 0)
+        let verify = try await tributary(["verify", "--data-dir", directory])
         #expect(verify.status == 0, "\(verify.standardOutput)")
     }
 }

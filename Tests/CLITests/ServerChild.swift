@@ -75,18 +75,20 @@ final class ServerChild {
     }
 
     /// Kills the server with SIGKILL, as a crash would, and waits for it to be gone.
-    func kill() {
+    func kill() async {
         let pid = process.processIdentifier
         precondition(pid > 0, "no child process to kill")
         Foundation.kill(pid, SIGKILL)
-        process.waitUntilExit()
+        let process = self.process
+        _ = try? await offPool { process.waitUntilExit() }
         try? FileManager.default.removeItem(at: logFile)
     }
 
     /// Stops the server with SIGTERM and returns its exit status.
-    func stop() -> Int32 {
+    func stop() async -> Int32 {
         process.terminate()
-        process.waitUntilExit()
+        let process = self.process
+        _ = try? await offPool { process.waitUntilExit() }
         try? FileManager.default.removeItem(at: logFile)
         return process.terminationStatus
     }

@@ -41,7 +41,7 @@ final class MotoServer: Sendable {
         while true {
             if (try? await events.call("ListEventBuses", [:])) != nil { break }
             guard ContinuousClock.now < deadline, process.isRunning else {
-                stop()
+                await stop()
                 throw StartFailed()
             }
             try await Task.sleep(for: .milliseconds(100))
@@ -55,11 +55,18 @@ final class MotoServer: Sendable {
     /// Lets a paused emulator go on (SIGCONT).
     func resume() { kill(process.processIdentifier, SIGCONT) }
 
-    func stop() {
+    /// Kills the emulator and waits for it on a thread of its own (not the cooperative pool).
+    func stop() async {
         guard process.isRunning else { return }
         // moto's server does not stop on SIGTERM.
         kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        let process = self.process
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            Thread {
+                process.waitUntilExit()
+                continuation.resume()
+            }.start()
+        }
     }
 
     var events: AWSJSONClient {

@@ -20,10 +20,10 @@ struct PublisherTests {
             let queue = try await moto.routeToQueue(bus: Self.bus)
             try await body(moto, queue)
         } catch {
-            moto.stop()
+            await moto.stop()
             throw error
         }
-        moto.stop()
+        await moto.stop()
     }
 
     func publishingApplication(_ moto: MotoServer, storage: TributaryConfiguration.Storage = .inMemory) async throws -> some ApplicationProtocol {

@@ -33,6 +33,12 @@ public struct TributaryConfiguration: Sendable {
     /// The largest single change event accepted, in bytes of JSON (422 for that item beyond).
     /// Salesforce's own limit for a change event is 1 MB.
     public var maxChangeBytes: Int
+    /// The most writes (`POST /v1/cdc`, commands) running at once; more answer 503 with
+    /// `Retry-After`, writing nothing.
+    public var maxInFlightWrites = 256
+    /// How far the read models may fall behind the journal before writes answer 503 with
+    /// `Retry-After` until they catch up.
+    public var maxProjectionLag: UInt64 = 1_000_000
     /// The longest a read may wait for `minPosition`, in milliseconds.
     public var maxWaitMilliseconds: Int
     /// How often the in-memory indexes (gaps, idempotency keys) save snapshots (LMDB storage only;

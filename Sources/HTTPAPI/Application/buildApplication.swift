@@ -158,6 +158,10 @@ public func buildApplication(_ configuration: TributaryConfiguration, logger: Lo
     if let tokens = configuration.accessTokens {
         router.add(middleware: AuthenticationMiddleware(tokens: tokens))
     }
+    router.add(middleware: WriteAdmissionMiddleware(
+        maxInFlightWrites: configuration.maxInFlightWrites, maxProjectionLag: configuration.maxProjectionLag,
+        journal: journal, readModels: readModels
+    ))
     OperationsRoutes(tributary: tributary).register(on: router)
     CDCRoutes(tributary: tributary).register(on: router)
     CommandRoutes(tributary: tributary).register(on: router)

@@ -42,8 +42,8 @@ enum Recovery {
         let replay = try await server.start(group: group)
         await server.stop()
 
-        let restore = try runTool(server, ["restore", "--data-dir", server.dataDirectory.path])
-        let verify = try runTool(server, ["verify", "--data-dir", server.dataDirectory.path])
+        let restore = try await runTool(server, ["restore", "--data-dir", server.dataDirectory.path])
+        let verify = try await runTool(server, ["verify", "--data-dir", server.dataDirectory.path])
         _ = try await server.start(group: group)
         recorder.finish()
         let after = try await SimClient.connect(settings.target, group: group)
@@ -82,10 +82,19 @@ enum Recovery {
     }
 }
 
-/// Runs the server's own `tributary` executable with `arguments` and times it.
-private func runTool(_ server: ServerProcess, _ arguments: [String]) throws -> (status: Int32, output: String, duration: Duration) {
+/// Runs the server's own `tributary` executable with `arguments` and times it, waiting on a
+/// thread of its own: blocking a thread of Swift's cooperative pool (one per core) for the whole
+/// restore would stall everything else running in the process.
+private func runTool(_ server: ServerProcess, _ arguments: [String]) async throws -> (status: Int32, output: String, duration: Duration) {
+    let executable = server.executable
+    return try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try runToolBlocking(executable, arguments) }) }.start()
+    }
+}
+
+private func runToolBlocking(_ executable: URL, _ arguments: [String]) throws -> (status: Int32, output: String, duration: Duration) {
     let process = Process()
-    process.executableURL = server.executable
+    process.executableURL = executable
     process.arguments = arguments
     let output = Pipe()
     process.standardOutput = output
