@@ -16,10 +16,6 @@ struct EventStreamTests {
         }
     }
 
-    static func account(_ index: Int) -> String {
-        let digits = String(index)
-        return "001T1000000" + String(repeating: "0", count: 4 - digits.count) + digits
-    }
 
     /// `count` creates of distinct accounts starting at `from`, in one batch; with `padding`,
     /// each carries that many more bytes (fewer events fill the sockets' buffers).
@@ -27,7 +23,7 @@ struct EventStreamTests {
         let filler = String(repeating: "x", count: padding)
         let changes = (from..<(from + count)).map { index in
             changeEvent(
-                "CREATE", id: Self.account(index % 9000), transactionKey: "tx-\(index)",
+                "CREATE", id: accountID(index % 9000), transactionKey: "tx-\(index)",
                 fields: ["Name": .string("Account \(index)"), "Description": .string(filler)]
             )
         }

@@ -10,16 +10,11 @@ import Testing
 /// acknowledged with a 2xx is kept.
 @Suite("Load shedding")
 struct LoadSheddingTests {
-    /// A 15-character Account id for any `index` below 1,000,000.
-    static func account(_ index: Int) -> String {
-        let digits = String(index % 1_000_000)
-        return "001T10000" + String(repeating: "0", count: 6 - digits.count) + digits
-    }
 
     static func batch(_ request: Int, count: Int = 50) -> JSONValue {
         .array((0..<count).map { index in
             changeEvent(
-                "CREATE", id: account(request * 1000 + index), transactionKey: "tx-\(request)-\(index)",
+                "CREATE", id: accountID(request * 1000 + index), transactionKey: "tx-\(request)-\(index)",
                 fields: ["Name": .string("request \(request)")]
             )
         })
@@ -79,7 +74,7 @@ struct LoadSheddingTests {
             // Everything acknowledged is there; nothing of a shed attempt was written twice or
             // half: each record has exactly its one create.
             for request in [0] + shed {
-                let record = try await client.request("/v1/clients/\(Self.account(request * 1000))?minPosition=\(last)&wait=30000")
+                let record = try await client.request("/v1/clients/\(accountID(request * 1000))?minPosition=\(last)&wait=30000")
                 #expect(record.body["fields"]?["name"]?.stringValue == "request \(request)")
                 #expect(record.body["version"] == 1)
             }

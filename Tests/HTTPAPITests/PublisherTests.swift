@@ -38,11 +38,6 @@ struct PublisherTests {
         }
     }
 
-    /// A 15-character Account id; the server answers with its 18-character form.
-    static func accountID(_ index: Int) -> String {
-        let digits = String(index)
-        return "001T1000000" + String(repeating: "0", count: 4 - digits.count) + digits
-    }
 
     /// Version `version` of record `index`: a create, then updates of the name.
     static func change(_ index: Int, version: Int) -> JSONValue {
@@ -104,7 +99,7 @@ struct PublisherTests {
                 let events = try await collect(30, from: queue, moto)
                 Self.expectInOrderWithoutGaps(events, records: 10, versions: 3)
 
-                let first = try #require(events.first { Self.key($0).hasPrefix(Self.accountID(0)) })
+                let first = try #require(events.first { Self.key($0).hasPrefix(accountID(0)) })
                 #expect(first["source"] == "tributary")
                 #expect(first["detail-type"] == "ClientCreated")
                 let detail = try #require(first["detail"])

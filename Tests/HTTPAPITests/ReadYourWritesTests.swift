@@ -13,10 +13,6 @@ struct ReadYourWritesTests {
     static let clients = 16
     static let roundsPerClient = 10
 
-    static func account(_ index: Int) -> String {
-        let digits = String(index)
-        return "001T1000000" + String(repeating: "0", count: 4 - digits.count) + digits
-    }
 
     @Test(arguments: ["memory", "lmdb"])
     func concurrentWritersAlwaysReadTheirOwnWrites(storage: String) async throws {
@@ -31,7 +27,7 @@ struct ReadYourWritesTests {
                 while !Task.isCancelled {
                     let changes = (0..<500).map { index in
                         changeEvent(
-                            "CREATE", id: Self.account(1000 + (batch * 500 + index) % 8000), transactionKey: "bulk-\(batch)-\(index)",
+                            "CREATE", id: accountID(1000 + (batch * 500 + index) % 8000), transactionKey: "bulk-\(batch)-\(index)",
                             fields: ["Name": .string("bulk \(batch)")]
                         )
                     }
@@ -44,7 +40,7 @@ struct ReadYourWritesTests {
                 for writer in 0..<Self.clients {
                     group.addTask {
                         var problems: [String] = []
-                        let id = Self.account(writer)
+                        let id = accountID(writer)
                         for round in 1...Self.roundsPerClient {
                             let name = "writer \(writer) round \(round)"
                             // Alternate the two write paths: a service command and a CDC change

@@ -29,6 +29,13 @@ enum Samples {
     static let eventBridgeUpdate = "eventbridge-appflow-account-update.json"
 }
 
+/// A 15-character Account id, distinct for every `index` below 1,000,000; the server answers
+/// with its 18-character form.
+func accountID(_ index: Int) -> String {
+    let digits = String(index % 1_000_000)
+    return "001T10000" + String(repeating: "0", count: 6 - digits.count) + digits
+}
+
 /// A bare CDC payload built in a test.
 func changeEvent(
     _ changeType: String,
