@@ -165,9 +165,10 @@ public final class EventBridgePublisher: Service {
             guard let type = RecordType(rawValue: event.stream.category) else { continue }
             var view: [UInt8]?
             if let projection = readModels.projection(type) {
-                if let history = histories[event.stream], history.version + 1 == event.version, history.mapping == projection.mapping {
-                    view = await foldedView(of: event, mapping: projection.mapping, histories: &histories)
-                } else if projection.applied.position >= event.position,
+                // A history already folded to the version before goes on (one event to fold);
+                // otherwise the read model's view serves when it is at this very version.
+                let continuesHistory = histories[event.stream].map { $0.version + 1 == event.version } ?? false
+                if !continuesHistory, projection.applied.position >= event.position,
                     let stored = try? projection.versionedViewJSON(id: event.stream.id), stored.version == event.version
                 {
                     view = stored.json
