@@ -76,14 +76,21 @@ struct RecordRouteTests {
 
     // MARK: - Read-your-writes
 
-    @Test func readPastTheLogAnswers503WithRetryAfterInsteadOfStaleData() async throws {
+    @Test func aPositionNoWriteAnsweredWithIsRefusedAtOnceNotWaitedFor() async throws {
         let app = try await testApplication()
         try await app.test(.router) { client in
             try await client.request("/v1/cdc", method: .post, rawBody: Samples.bytes(Samples.cometDCreate))
-            let read = try await client.request("/v1/clients/001T1000001nI4jIAE?minPosition=99&wait=50")
-            #expect(read.status == .serviceUnavailable)
-            #expect(read.headers[.retryAfter] != nil)
+            let started = ContinuousClock.now
+            let read = try await client.request("/v1/clients/001T1000001nI4jIAE?minPosition=99&wait=20000")
+            #expect(read.status == .badRequest)
+            #expect(read.body["detail"]?.stringValue?.contains("past the journal's last committed position 1") == true)
+            #expect(ContinuousClock.now - started < .seconds(10), "refused without waiting out the 20 s")
+            for path in ["/v1/clients/001T1000001nI4jIAE/events", "/v1/events", "/v1/gaps", "/v1/clients"] {
+                #expect(try await client.request("\(path)?minPosition=2").status == .badRequest, "\(path)")
+                #expect(try await client.request("\(path)?minPosition=1").status == .ok, "\(path)")
+            }
             #expect(try await client.request("/v1/clients/001T1000001nI4jIAE?minPosition=abc").status == .badRequest)
+            #expect(try await client.request("/v1/events?minPosition=1&wait=-1").status == .badRequest)
         }
     }
 

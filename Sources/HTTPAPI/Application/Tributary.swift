@@ -30,6 +30,11 @@ struct Tributary: Sendable {
     /// Checks the signatures of `POST /v1/cdc` bodies; `nil` when they are not required.
     let cdcSignatures: CDCSignatureVerifier?
 
+    /// Read-your-writes waits (`minPosition`, `wait`) bounded by this server's limit.
+    var readYourWrites: ReadYourWrites {
+        ReadYourWrites(journal: journal, limit: configuration.maxWaitMilliseconds)
+    }
+
     /// The projection of `name` (an aggregate name from a URL), or a 404 problem.
     func projection(named name: String) throws(Problem) -> RecordProjection {
         guard let type = RecordType(rawValue: name), let projection = readModels.projection(type) else {

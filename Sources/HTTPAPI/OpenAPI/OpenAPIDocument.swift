@@ -306,7 +306,7 @@ enum OpenAPIDocument {
               {"$ref": "#/components/parameters/Wait"}
             ],
             "responses": {
-              "200": {"description": "The stream, until the consumer or the server ends it", "content": {"text/event-stream": {"schema": {"type": "string"}}}},
+              "200": {"description": "The stream, until the consumer or the server ends it", "content": {"text/event-stream": {"schema": {"$ref": "#/components/schemas/StreamEvent"}}}},
               "400": {"$ref": "#/components/responses/Problem"},
               "503": {"$ref": "#/components/responses/Unavailable"}
             }
@@ -417,7 +417,7 @@ enum OpenAPIDocument {
           "RecordID": {"name": "id", "in": "path", "required": true, "description": "A Salesforce id; 15 characters are normalised to 18.", "schema": {"type": "string", "pattern": "^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$"}},
           "MinPosition": {"name": "minPosition", "in": "query", "description": "Answer only once the read model has applied this journal position.", "schema": {"type": "integer", "minimum": 0}},
           "JournalMinPosition": {"name": "minPosition", "in": "query", "description": "Answer only once the journal has committed this position.", "schema": {"type": "integer", "minimum": 0}},
-          "Wait": {"name": "wait", "in": "query", "description": "How long to wait for minPosition, in milliseconds.", "schema": {"type": "integer", "minimum": 0, "default": 5000}}
+          "Wait": {"name": "wait", "in": "query", "description": "How long to wait for minPosition, in milliseconds; longer waits are cut to the server's limit (30000 by default).", "schema": {"type": "integer", "minimum": 0, "default": 5000}}
         },
         "responses": {
           "Problem": {"description": "The request was refused; nothing was written.", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}},
@@ -439,6 +439,16 @@ enum OpenAPIDocument {
         },
         "schemas": {
           "Status": {"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}},
+          "StreamEvent": {
+            "description": "One Server-Sent Event: an event of the log (no event field, or 'message'; id is its position; data is the event as in GET /v1/events), 'disconnect' before the server closes a consumer that fell behind, or a heartbeat comment (which carries no fields).",
+            "type": "object",
+            "properties": {
+              "event": {"type": "string"},
+              "id": {"type": "string"},
+              "data": {"type": "string", "contentMediaType": "application/json"},
+              "retry": {"type": "integer", "minimum": 0}
+            }
+          },
           "Problem": {
             "type": "object",
             "required": ["type", "title", "status", "detail"],

@@ -35,7 +35,7 @@ struct BackfillRoutes {
         }
         router.get("/v1/backfill/:job") { request, context in
             let id = try context.parameters.require("job")
-            try await ReadYourWrites.wait(for: request, on: tributary.backfillJobs.applied, limit: tributary.configuration.maxWaitMilliseconds)
+            try await tributary.readYourWrites.wait(for: request, on: tributary.backfillJobs.applied)
             guard let job = await tributary.backfillJobs.job(id) else {
                 throw Problem(.notFound, detail: "no backfill job \(id)")
             }

@@ -20,7 +20,7 @@ struct EventRoutes {
             guard (1...1000).contains(limit) else {
                 throw Problem(.badRequest, detail: "limit must be between 1 and 1000, not \(limit)")
             }
-            try await waitForJournal(request)
+            try await tributary.readYourWrites.waitForJournal(request)
             let events = try await tributary.journal.readAll(after: after, limit: limit)
             // Read after the page, so the head is never behind it.
             let head = try await tributary.journal.lastPosition()
@@ -32,7 +32,7 @@ struct EventRoutes {
         }
         router.get("/v1/events/stream") { request, context in
             let after = try startPosition(request)
-            try await waitForJournal(request)
+            try await tributary.readYourWrites.waitForJournal(request)
             guard let ticket = streams.reserve() else {
                 throw Problem.unavailable("\(streams.configuration.maxStreams) event streams are open, the most allowed; retry later", retryAfterSeconds: 5)
             }
@@ -62,18 +62,6 @@ struct EventRoutes {
             return position
         }
         return try request.integerParameter("after") ?? 0
-    }
-
-    /// Honours `minPosition`: the journal has committed it (reads of the log need nothing else).
-    private func waitForJournal(_ request: Request) async throws {
-        guard let minimum: UInt64 = try request.integerParameter("minPosition") else { return }
-        let journal = tributary.journal
-        try await ReadYourWrites.wait(
-            until: minimum,
-            current: { (try? await journal.lastPosition()) ?? 0 },
-            waiter: { await journal.waitForCommit(after: minimum - 1) },
-            milliseconds: try ReadYourWrites.waitMilliseconds(request, limit: tributary.configuration.maxWaitMilliseconds)
-        )
     }
 }
 

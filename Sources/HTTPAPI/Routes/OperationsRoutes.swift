@@ -53,7 +53,7 @@ struct OperationsRoutes {
         }
         router.get("/v1/gaps") { request, _ in
             let gaps = tributary.ingestor.gaps
-            try await ReadYourWrites.wait(for: request, on: gaps.applied, limit: tributary.configuration.maxWaitMilliseconds)
+            try await tributary.readYourWrites.wait(for: request, on: gaps.applied)
             let records: [JSONValue] = await gaps.pendingRecords.map { gap in
                 [
                     "aggregate": .string(gap.stream.category),

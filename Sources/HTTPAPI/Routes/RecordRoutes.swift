@@ -58,14 +58,7 @@ struct RecordRoutes {
         router.get("/v1/:aggregate/:id/events") { request, context in
             let projection = try tributary.projection(named: try context.parameters.require("aggregate"))
             let id = try recordID(context.parameters.require("id"))
-            if let minimum: UInt64 = try request.integerParameter("minPosition") {
-                try await ReadYourWrites.wait(
-                    until: minimum,
-                    current: { (try? await tributary.journal.lastPosition()) ?? 0 },
-                    waiter: { await tributary.journal.waitForCommit(after: minimum - 1) },
-                    milliseconds: try waitMilliseconds(request)
-                )
-            }
+            try await tributary.readYourWrites.waitForJournal(request)
             let stream = StreamName(category: projection.recordType.rawValue, id: id)
             let events = try await tributary.journal.readStream(stream)
             guard !events.isEmpty else {
@@ -116,22 +109,16 @@ struct RecordRoutes {
     /// Waits until the read model of `type` has applied `minPosition`, looking the projection up
     /// again after each wake-up: a rebuild may have swapped in a new one meanwhile.
     private func waitForMinPosition(_ request: Request, type: RecordType) async throws {
-        guard let minimum: UInt64 = try request.integerParameter("minPosition") else { return }
         let readModels = tributary.readModels
-        try await ReadYourWrites.wait(
-            until: minimum,
+        try await tributary.readYourWrites.wait(
+            for: request,
             current: { readModels.projection(type)?.applied.position ?? 0 },
-            waiter: {
+            waiter: { minimum in
                 while let projection = readModels.projection(type), projection.applied.position < minimum, !Task.isCancelled {
                     await projection.applied.wait(until: minimum)
                 }
-            },
-            milliseconds: try waitMilliseconds(request)
+            }
         )
-    }
-
-    private func waitMilliseconds(_ request: Request) throws(Problem) -> Int {
-        try ReadYourWrites.waitMilliseconds(request, limit: tributary.configuration.maxWaitMilliseconds)
     }
 }
 
