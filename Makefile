@@ -9,7 +9,7 @@ PORT ?= 8080
 SCENARIO ?= cdc-batch
 DURATION ?= 60
 
-.PHONY: run test build release sim deps python-tools
+.PHONY: run test api-fuzz build release sim deps python-tools
 
 run: deps
 	swift run -c release tributary serve --data-dir $(DATA_DIR) --host $(HOST) --port $(PORT)
@@ -18,6 +18,12 @@ run: deps
 test: deps python-tools
 	swift build --build-tests
 	swift test --skip-build
+
+# Fuzzes the HTTP API with schemathesis against a live server and a simulated Salesforce org
+# (Tools/api-fuzz.sh): every operation of GET /openapi.json, no server errors, answers as documented.
+api-fuzz: deps python-tools
+	swift build
+	Tools/api-fuzz.sh
 
 build: deps
 	swift build

@@ -4,12 +4,23 @@ import NIOPosix
 import Simulations
 
 /// `tributary-sim`: runs a load scenario against a live Tributary and writes `summary.json` and
-/// `report.html`.
+/// `report.html` (`tributary-sim <scenario>`), or serves a simulated Salesforce org on its own
+/// (`tributary-sim org`) for tools that need one, such as the API fuzzing run in CI.
 @main
 struct TributarySim: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tributary-sim",
-        abstract: "Load scenarios for Tributary: cdc-batch, cdc-single, read-heavy, mixed, recovery, memory, backfill.",
+        abstract: "Load scenarios for Tributary, and a simulated Salesforce org.",
+        subcommands: [RunScenario.self, ServeOrg.self],
+        defaultSubcommand: RunScenario.self
+    )
+}
+
+/// `tributary-sim [run] <scenario>`: one load scenario.
+struct RunScenario: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a load scenario: cdc-batch, cdc-single, read-heavy, mixed, recovery, memory, backfill.",
         discussion: "Talks HTTP only. Writes summary.json and report.html to --out. Exits 1 when a final check fails."
     )
 
@@ -135,5 +146,38 @@ struct TributarySim: AsyncParsableCommand {
         print(Report.terminalSummary(summary))
         print("report: \(settings.output.appendingPathComponent("report.html").path)")
         if !summary.passed { throw ExitCode(1) }
+    }
+}
+
+/// `tributary-sim org`: a simulated Salesforce org (OAuth client credentials, SOQL queries with
+/// paging, record reads) on loopback until SIGTERM or SIGINT.
+struct ServeOrg: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "org",
+        abstract: "Serve a simulated Salesforce org on loopback until stopped.",
+        discussion: """
+            Prints one line, 'org <url> <client id> <client secret>', once it listens. \
+            Point a server at it with --salesforce-login-url <url> --salesforce-client-id <client id> \
+            and SALESFORCE_CLIENT_SECRET=<client secret>.
+            """
+    )
+
+    @Option(help: "The port to listen on (0 picks a free one).")
+    var port = 0
+
+    @Option(help: "Accounts the org holds at start.")
+    var accounts = 200
+
+    @Option(help: "The seed of the generated records.")
+    var seed: UInt64 = 42
+
+    func run() async throws {
+        let org = SalesforceOrg(seed: seed)
+        org.populate("Account", count: accounts)
+        let server = SalesforceOrgServer(org: org)
+        let url = try await server.start(port: port)
+        // Written straight to the descriptor: print's buffer is not flushed into a pipe until exit.
+        FileHandle.standardOutput.write(Data("org \(url) \(org.clientID) \(org.clientSecret)\n".utf8))
+        await server.waitUntilStopped()
     }
 }

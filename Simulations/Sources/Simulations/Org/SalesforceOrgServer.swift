@@ -56,6 +56,13 @@ public final class SalesforceOrgServer: Sendable {
     /// The base URL while running.
     public var url: String? { running.withLock { $0?.url } }
 
+    /// Returns once the server has stopped: after `stop()`, or after SIGTERM or SIGINT, which
+    /// Hummingbird's service lifecycle answers with a graceful shutdown.
+    public func waitUntilStopped() async {
+        guard let task = running.withLock({ $0?.task }) else { return }
+        _ = try? await task.value
+    }
+
     /// Stops the server.
     public func stop() async {
         guard let task = running.withLock({ $0?.task }) else { return }
