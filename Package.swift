@@ -24,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // MARK: - Storage
@@ -54,6 +56,7 @@ let package = Package(
                 "CLMDB",
                 "EventSourcing",
                 "JSON",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -142,6 +145,8 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -216,9 +221,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Runs the pinned Python tools (Tools/requirements.txt) for the tests that check against them.
+        .target(name: "PythonToolsSupport", path: "Tests/PythonToolsSupport", swiftSettings: swiftSettings),
         .testTarget(
             name: "AWSTests",
-            dependencies: ["AWS", "JSON", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["AWS", "JSON", "PythonToolsSupport", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -239,6 +246,7 @@ let package = Package(
                 "AWS",
                 "Backfill",
                 "Publishing",
+                "PythonToolsSupport",
                 "SalesforceAPI",
                 "Simulations",
                 "EventSourcing",

@@ -9,14 +9,14 @@
 # anything, when fewer than MIN_CASES cases ran, or when the server has died.
 #
 # Environment: BIN (the built products, default .build/debug), CASES (most cases per operation,
-# default 150), MIN_CASES (default 2000), SEED (default 20261127), REPORT_DIR (default
+# default 250), MIN_CASES (default 2000), SEED (default 20261127), REPORT_DIR (default
 # .build/api-fuzz).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BIN=${BIN:-.build/debug}
 PYTHON_TOOLS=.build/python-tools/bin
-CASES=${CASES:-150}
+CASES=${CASES:-250}
 MIN_CASES=${MIN_CASES:-2000}
 SEED=${SEED:-20261127}
 REPORT_DIR=${REPORT_DIR:-.build/api-fuzz}

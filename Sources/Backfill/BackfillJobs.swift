@@ -93,6 +93,17 @@ public actor BackfillJobs: Projection {
         jobs.values.filter { $0.entity == entity && $0.reconcile }.max { $0.startedAt < $1.startedAt }
     }
 
+    /// Totals over every job, for monitoring: jobs per state, records read and applied.
+    public var totals: BackfillTotals {
+        var totals = BackfillTotals()
+        for job in jobs.values {
+            totals.jobs[job.state, default: 0] += 1
+            totals.records += job.records
+            totals.applied += job.applied
+        }
+        return totals
+    }
+
     /// The jobs still running (after a restart: those to resume), oldest first.
     public var running: [BackfillJob] {
         jobs.values.filter { $0.state == .running }.sorted { $0.startedAt < $1.startedAt }
@@ -137,4 +148,14 @@ extension BackfillJob {
         finishedAt = stored["finishedAt"]?.stringValue.flatMap(Timestamp.init(iso8601:))
         error = stored["error"]?.stringValue
     }
+}
+
+/// Totals over every backfill job (`BackfillJobs.totals`).
+public struct BackfillTotals: Sendable, Hashable {
+    /// Jobs per state.
+    public var jobs: [BackfillJob.State: Int] = [:]
+    /// Records read from Salesforce, over every job.
+    public var records = 0
+    /// Records whose reading changed something, over every job.
+    public var applied = 0
 }

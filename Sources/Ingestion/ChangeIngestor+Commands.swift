@@ -12,7 +12,7 @@ extension ChangeIngestor {
     /// carry every schema field, in schema order). Lists that cannot be decoded stay bitmaps: the
     /// record then takes only the non-null fields as changes, and a non-empty `nulledFields`
     /// marks it for a re-read, since which fields were cleared is unknown.
-    func recordCommand(for change: ValidatedChange) -> RecordCommand {
+    func recordCommand(for change: ValidatedChange, requestID: String?) -> RecordCommand {
         let event = change.event
         let header = event.header
         let operation = RecordOperation(header.changeType)
@@ -40,7 +40,8 @@ extension ChangeIngestor {
             changeOrigin: header.changeOrigin.isEmpty ? nil : header.changeOrigin,
             replayId: event.replayId,
             schemaId: event.schemaId,
-            eventBridgeID: event.eventBridgeID
+            eventBridgeID: event.eventBridgeID,
+            requestID: requestID
         )
         return RecordCommand(operation: operation, body: body, facts: facts, rereadReason: rereadReason)
     }

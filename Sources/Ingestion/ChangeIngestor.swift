@@ -99,8 +99,9 @@ public final class ChangeIngestor: Sendable {
     }
 
     /// Applies validated changes and reports the outcome per record. Returns once every change
-    /// is durable; on failure nothing of the request was written.
-    public func ingest(_ changes: [ValidatedChange]) async throws(IngestError) -> IngestReport {
+    /// is durable; on failure nothing of the request was written. `requestID` (the HTTP request
+    /// the changes came in) is kept in the events' metadata.
+    public func ingest(_ changes: [ValidatedChange], requestID: String? = nil) async throws(IngestError) -> IngestReport {
         var results: [IngestResult] = []
         var commands: [AggregateRegistry<SalesforceRecord>.BatchCommand] = []
         var slots: [Int] = []
@@ -112,7 +113,7 @@ public final class ChangeIngestor: Sendable {
                 results.append(IngestResult(index: change.index, entity: entity, recordID: nil, aggregate: nil, outcome: .ignored, version: nil))
                 continue
             }
-            let command = recordCommand(for: change)
+            let command = recordCommand(for: change, requestID: requestID)
             switch change.selection {
             case .entity:
                 let reason =

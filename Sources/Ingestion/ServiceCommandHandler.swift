@@ -37,8 +37,9 @@ public final class ServiceCommandHandler: Sendable {
     }
 
     /// Runs `command` on record `id` of `type`; with `idempotencyKey`, a repeat returns the
-    /// first answer and writes nothing.
-    public func handle(_ command: Command, on type: RecordType, id: String, idempotencyKey: String?)
+    /// first answer and writes nothing. `requestID` (the HTTP request) is kept in the event's
+    /// metadata.
+    public func handle(_ command: Command, on type: RecordType, id: String, idempotencyKey: String?, requestID: String? = nil)
         async throws(RegistryError<RecordRejection>) -> IdempotencyIndex.Answer
     {
         let stream = StreamName(category: type.rawValue, id: id)
@@ -51,7 +52,8 @@ public final class ServiceCommandHandler: Sendable {
             facts: ChangeFacts(
                 source: .api,
                 entity: mappings[type]?.objectName ?? type.defaultObjectName,
-                idempotencyKey: idempotencyKey
+                idempotencyKey: idempotencyKey,
+                requestID: requestID
             )
         )
         do {

@@ -84,7 +84,25 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("salesforce-slow-down-at"), help: "The share of the daily API allowance past which calls slow down (0-1).")
     var salesforceSlowDownAt = 0.8
 
+    @Option(name: .customLong("log-format"), help: "text (one line per entry, for terminals) or json (one JSON object per line, for log collectors).")
+    var logFormat = "text"
+
+    @Option(name: .customLong("ready-max-lag"), help: "GET /ready answers 503 while a read model trails the journal by more events than this.")
+    var readyMaxLag: UInt64 = 10_000
+
+    @Option(name: .customLong("max-in-flight-writes"), help: "Writes running at once past which more answer 503 with Retry-After.")
+    var maxInFlightWrites = 256
+
+    @Option(name: .customLong("max-projection-lag"), help: "Events the read models may trail the journal by before writes answer 503 with Retry-After.")
+    var maxProjectionLag: UInt64 = 1_000_000
+
+    @Option(name: .customLong("rate-limit"), help: "Requests per second each token may make to /v1 (bursts up to one second's worth); past it 429 with Retry-After (0: no limit; needs tokens).")
+    var rateLimit = 0.0
+
     func validate() throws {
+        guard ["text", "json"].contains(logFormat) else { throw ValidationError("--log-format must be text or json") }
+        guard maxInFlightWrites > 0 else { throw ValidationError("--max-in-flight-writes must be positive") }
+        guard rateLimit >= 0, rateLimit.isFinite else { throw ValidationError("--rate-limit must be 0 (no limit) or a positive number of requests per second") }
         guard (0...1).contains(salesforceSlowDownAt) else { throw ValidationError("--salesforce-slow-down-at must be between 0 and 1") }
         guard salesforceAPIVersion.hasPrefix("v"), Double(salesforceAPIVersion.dropFirst()) != nil else {
             throw ValidationError("--salesforce-api-version must look like v60.0")
@@ -100,7 +118,7 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var logger = Logger(label: "tributary")
+        var logger = logFormat == "json" ? Logger(label: "tributary", factory: { JSONLogHandler(label: $0) }) : Logger(label: "tributary")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         var mappings = MappingSet.defaults
         if let mappingsFile {
@@ -125,6 +143,15 @@ struct Serve: AsyncParsableCommand {
         configuration.accessTokens = try accessTokens()
         configuration.allowInsecureListening = insecure
         configuration.cdcSigningSecret = try cdcSigningSecret()
+        configuration.readyMaxLag = readyMaxLag
+        configuration.maxInFlightWrites = maxInFlightWrites
+        configuration.maxProjectionLag = maxProjectionLag
+        if rateLimit > 0 {
+            guard configuration.accessTokens != nil else {
+                throw StartupError(message: "--rate-limit applies per token: configure tokens (--tokens-file or TRIBUTARY_TOKENS)")
+            }
+            configuration.rateLimitPerToken = rateLimit
+        }
         do {
             let application = try await buildApplication(configuration, logger: logger)
             logger.info(

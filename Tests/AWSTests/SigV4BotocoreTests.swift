@@ -1,5 +1,6 @@
 import AWS
 import Foundation
+import PythonToolsSupport
 import JSON
 import Testing
 

@@ -48,7 +48,7 @@ struct OperationsRouteTests {
             #expect(response.body["openapi"] == "3.1.0")
             let paths = try #require(response.body["paths"]?.objectValue)
             let served: [(String, String)] = [
-                ("/health", "get"), ("/ready", "get"), ("/openapi.json", "get"), ("/v1/cdc", "post"),
+                ("/health", "get"), ("/ready", "get"), ("/metrics", "get"), ("/openapi.json", "get"), ("/v1/cdc", "post"),
                 ("/v1/projections", "get"), ("/v1/gaps", "get"), ("/v1/{aggregate}", "get"),
                 ("/v1/{aggregate}/{id}", "get"), ("/v1/{aggregate}/{id}/events", "get"),
                 ("/v1/commands/{aggregate}/{id}", "post"), ("/v1/{aggregate}/{id}/summary", "get"),
@@ -63,7 +63,7 @@ struct OperationsRouteTests {
             #expect(paths.count == Set(served.map(\.0)).count, "the document describes a path the server does not serve")
             for (path, method) in served where path.hasPrefix("/v1") {
                 let operation = paths[path]?[method]
-                #expect(operation?["responses"]?["401"] != nil && operation?["responses"]?["403"] != nil, "\(method) \(path) lacks 401/403")
+                #expect(operation?["responses"]?["401"] != nil && operation?["responses"]?["403"] != nil && operation?["responses"]?["429"] != nil, "\(method) \(path) lacks 401/403/429")
                 #expect(operation?["security"]?[0]?["bearer"]?[0]?.stringValue != nil, "\(method) \(path) names no scope")
             }
             #expect(paths["/v1/cdc"]?["post"]?["security"]?[0]?["bearer"]?[0] == "ingest")

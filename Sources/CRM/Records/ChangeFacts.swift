@@ -44,6 +44,9 @@ public struct ChangeFacts: Sendable, Hashable {
     public var idempotencyKey: String?
     /// The backfill (or re-sync) job that read the record, for a change with `source: backfill`.
     public var backfillJob: String?
+    /// The HTTP request that made the change (its `X-Request-Id`, or the one the server gave it):
+    /// correlates the event with the request's log lines and the caller's own records.
+    public var requestID: String?
 
     /// Facts about a change.
     public init(
@@ -60,7 +63,8 @@ public struct ChangeFacts: Sendable, Hashable {
         schemaId: String? = nil,
         eventBridgeID: String? = nil,
         idempotencyKey: String? = nil,
-        backfillJob: String? = nil
+        backfillJob: String? = nil,
+        requestID: String? = nil
     ) {
         self.source = source
         self.entity = entity
@@ -76,6 +80,7 @@ public struct ChangeFacts: Sendable, Hashable {
         self.eventBridgeID = eventBridgeID
         self.idempotencyKey = idempotencyKey
         self.backfillJob = backfillJob
+        self.requestID = requestID
     }
 }
 
@@ -83,7 +88,7 @@ extension ChangeFacts {
     /// The facts as event metadata (absent facts are left out).
     public var metadata: JSONObject {
         var object = JSONObject()
-        object.reserveCapacity(12)
+        object.reserveCapacity(13)
         object.appendUnique(key: "source", value: .string(source.rawValue))
         object.appendUnique(key: "entity", value: .string(entity))
         func add(_ key: String, _ value: String?) {
@@ -104,6 +109,7 @@ extension ChangeFacts {
         add("eventBridgeId", eventBridgeID)
         add("idempotencyKey", idempotencyKey)
         add("backfillJob", backfillJob)
+        add("requestId", requestID)
         return object
     }
 
@@ -126,7 +132,8 @@ extension ChangeFacts {
             schemaId: metadata["schemaId"]?.stringValue,
             eventBridgeID: metadata["eventBridgeId"]?.stringValue,
             idempotencyKey: metadata["idempotencyKey"]?.stringValue,
-            backfillJob: metadata["backfillJob"]?.stringValue
+            backfillJob: metadata["backfillJob"]?.stringValue,
+            requestID: metadata["requestId"]?.stringValue
         )
     }
 }

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Dispatch
 import EventSourcing
 import Foundation
@@ -41,6 +42,7 @@ final class JournalWriter: Sendable {
     private let statistics = Mutex(JournalWriterStatistics())
     /// Commits left before the next index flush may be tried, after one failed.
     private let flushBackoff = Mutex(0)
+    private let metrics: JournalWriterMetrics
 
     init(
         environment: LMDBEnvironment,
@@ -48,7 +50,8 @@ final class JournalWriter: Sendable {
         commits: PositionWatch,
         tail: StreamIndexTail,
         maxBatchEvents: Int,
-        indexFlushEvents: Int
+        indexFlushEvents: Int,
+        metrics: JournalWriterMetrics
     ) {
         self.environment = environment
         self.databases = databases
@@ -56,6 +59,12 @@ final class JournalWriter: Sendable {
         self.tail = tail
         self.maxBatchEvents = maxBatchEvents
         self.indexFlushEvents = indexFlushEvents
+        self.metrics = metrics
+    }
+
+    /// Appends queued for the next commit.
+    var queuedAppends: Int {
+        queue.withLock { $0.pending.count }
     }
 
     /// Starts the writer thread, continuing the log after `lastPosition`.
@@ -245,6 +254,7 @@ final class JournalWriter: Sendable {
             let failure = JournalError.storage("\(error)")
             for pending in batch { pending.completion.resume(returning: .failure(failure)) }
             statistics.withLock { $0.failedCommits += 1 }
+            metrics.failedCommits.increment()
             return
         }
         lastPosition = endPosition
@@ -254,6 +264,8 @@ final class JournalWriter: Sendable {
             tail.add(indexed)
         }
         let elapsed = ContinuousClock.now - started
+        metrics.commitDuration.recordNanoseconds(elapsed.nanoseconds)
+        metrics.commitEvents.record(Int64(endPosition - startPosition))
         statistics.withLock { statistics in
             if flushed {
                 statistics.indexFlushes += 1
@@ -288,4 +300,39 @@ public struct JournalWriterStatistics: Sendable, Hashable {
     public var indexFlushTime: Duration = .zero
     /// The longest commit so far.
     public var longestCommit: Duration = .zero
+}
+
+/// What the writer reports through swift-metrics, per commit.
+struct JournalWriterMetrics: Sendable {
+    /// Time to write and commit (fsync) one batch.
+    let commitDuration: CoreMetrics.Timer
+    /// Events per committed batch.
+    let commitEvents: Recorder
+    /// Transactions that failed.
+    let failedCommits: Counter
+
+    init(factory: any MetricsFactory) {
+        commitDuration = CoreMetrics.Timer(label: JournalMetricNames.commitDuration, factory: factory)
+        commitEvents = Recorder(label: JournalMetricNames.commitEvents, factory: factory)
+        failedCommits = Counter(label: JournalMetricNames.failedCommits, factory: factory)
+    }
+}
+
+/// The names of the journal's metrics (Prometheus conventions).
+public enum JournalMetricNames {
+    /// A histogram of the time to write and commit (fsync) one batch, in seconds.
+    public static let commitDuration = "tributary_journal_commit_duration_seconds"
+    /// A histogram of the events per committed batch.
+    public static let commitEvents = "tributary_journal_commit_batch_events"
+    /// A counter of transactions that failed (every append in them failed).
+    public static let failedCommits = "tributary_journal_commit_failures_total"
+}
+
+extension Duration {
+    /// The duration in whole nanoseconds (saturating).
+    fileprivate var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        return overflow ? .max : scaled + attoseconds / 1_000_000_000
+    }
 }

@@ -1,3 +1,4 @@
+import CoreMetrics
 import EventSourcing
 import Logging
 
@@ -20,8 +21,9 @@ public final class LMDBJournal: Journal, AggregateSnapshotStore {
     public let journalID: String
 
     /// Opens (or creates) the journal in `directory` and starts its writer thread. Call `close()`
-    /// to stop it.
-    public init(directory: String, configuration: LMDBJournalConfiguration = .init()) throws {
+    /// to stop it. Commit times, batch sizes and failures are reported to `metrics` (swift-metrics;
+    /// nowhere by default).
+    public init(directory: String, configuration: LMDBJournalConfiguration = .init(), metrics: any MetricsFactory = NOOPMetricsHandler.instance) throws {
         environment = try LMDBEnvironment(path: directory, configuration: configuration.lmdb)
         writerLock = configuration.lmdb.readOnly ? nil : try WriterLock(directory: directory)
         databases = try JournalDatabases(environment: environment)
@@ -38,7 +40,8 @@ public final class LMDBJournal: Journal, AggregateSnapshotStore {
             commits: commits,
             tail: tail,
             maxBatchEvents: configuration.maxBatchEvents,
-            indexFlushEvents: configuration.indexFlushEvents
+            indexFlushEvents: configuration.indexFlushEvents,
+            metrics: JournalWriterMetrics(factory: metrics)
         )
         if configuration.lmdb.readOnly {
             writer.finishWithoutStarting()
@@ -64,6 +67,8 @@ public final class LMDBJournal: Journal, AggregateSnapshotStore {
 
     /// Group-commit counters (commits, events, failed commits, time spent committing).
     public var writerStatistics: JournalWriterStatistics { writer.currentStatistics }
+    /// Appends waiting for the next commit (the writer's queue depth).
+    public var queuedAppends: Int { writer.queuedAppends }
 
     // MARK: - Journal
 

@@ -29,6 +29,8 @@ struct Tributary: Sendable {
     let publisher: EventBridgePublisher?
     /// Checks the signatures of `POST /v1/cdc` bodies; `nil` when they are not required.
     let cdcSignatures: CDCSignatureVerifier?
+    /// The metrics `GET /metrics` serves.
+    let metrics: ServerMetrics
 
     /// Read-your-writes waits (`minPosition`, `wait`) bounded by this server's limit.
     var readYourWrites: ReadYourWrites {

@@ -39,6 +39,11 @@ public struct TributaryConfiguration: Sendable {
     /// How far the read models may fall behind the journal before writes answer 503 with
     /// `Retry-After` until they catch up.
     public var maxProjectionLag: UInt64 = 1_000_000
+    /// Requests per second each access token may make to `/v1` (bursts of up to one second's
+    /// worth); past it 429 with `Retry-After`. No limit when `nil`.
+    public var rateLimitPerToken: Double?
+    /// How far a read model may trail the journal while `/ready` still answers 200.
+    public var readyMaxLag: UInt64 = 10_000
     /// The longest a read may wait for `minPosition`, in milliseconds.
     public var maxWaitMilliseconds: Int
     /// How often the in-memory indexes (gaps, idempotency keys) save snapshots (LMDB storage only;

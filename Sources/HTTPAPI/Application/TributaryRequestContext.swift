@@ -7,6 +7,9 @@ public struct TributaryRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The connection the request came on.
     let channel: any Channel
+    /// The request's id (`X-Request-Id`, given by the caller or by the server), set by
+    /// `RequestIDMiddleware`; kept in the metadata of the events the request writes.
+    var requestID: String?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)

@@ -22,6 +22,7 @@ public func buildApplication(_ configuration: TributaryConfiguration, logger: Lo
             "refusing to listen on \(configuration.host) without access tokens: anyone who can reach it could write and read every record. Configure tokens (--tokens-file or TRIBUTARY_TOKENS), listen on 127.0.0.1, or pass --insecure"
         )
     }
+    let metrics = ServerMetrics()
     var services: [any Service] = []
     let journal: any Journal
     var snapshotStore: ProjectionSnapshotStore?
@@ -30,7 +31,7 @@ public func buildApplication(_ configuration: TributaryConfiguration, logger: Lo
     var stampPrefix = ""
     switch configuration.storage {
     case .lmdb(let directory, let journalConfiguration):
-        let lmdbJournal = try LMDBJournal(directory: directory, configuration: journalConfiguration)
+        let lmdbJournal = try LMDBJournal(directory: directory, configuration: journalConfiguration, metrics: metrics.factory)
         services.append(LMDBJournalService(journal: lmdbJournal, logger: logger))
         journal = lmdbJournal
         // Read models live in LMDB too, beside the journal; stamped with the build and the
@@ -151,12 +152,16 @@ public func buildApplication(_ configuration: TributaryConfiguration, logger: Lo
         backfillJobs: backfillJobs,
         backfiller: backfiller,
         publisher: publisher,
-        cdcSignatures: configuration.cdcSigningSecret.map { CDCSignatureVerifier(secret: $0, window: configuration.cdcSignatureWindow) }
+        cdcSignatures: configuration.cdcSigningSecret.map { CDCSignatureVerifier(secret: $0, window: configuration.cdcSignatureWindow) },
+        metrics: metrics
     )
     let router = Router(context: TributaryRequestContext.self)
+    // Outermost: counts every answer with its final status, refusals by the others included.
+    router.add(middleware: MetricsMiddleware(metrics: metrics))
+    router.add(middleware: RequestIDMiddleware())
     router.add(middleware: ProblemMiddleware())
     if let tokens = configuration.accessTokens {
-        router.add(middleware: AuthenticationMiddleware(tokens: tokens))
+        router.add(middleware: AuthenticationMiddleware(tokens: tokens, rateLimiter: configuration.rateLimitPerToken.map { RateLimiter(rate: $0) }))
     }
     router.add(middleware: WriteAdmissionMiddleware(
         maxInFlightWrites: configuration.maxInFlightWrites, maxProjectionLag: configuration.maxProjectionLag,

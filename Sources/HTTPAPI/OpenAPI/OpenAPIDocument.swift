@@ -8,7 +8,7 @@ import JSON
 /// every route the router serves is described.
 enum OpenAPIDocument {
     /// The parsed document (`null` only if the text below stopped being JSON, which a test catches),
-    /// with the bearer-token requirement and its 401/403 answers added to every `/v1` operation.
+    /// with the bearer-token requirement and its 401/403/429 answers added to every `/v1` operation.
     static let document: JSONValue = ((try? JSONValue(parsing: text)) ?? .null).securingV1Operations()
 
     static let text = #"""
@@ -35,6 +35,13 @@ enum OpenAPIDocument {
               "200": {"description": "Ready", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Status"}}}},
               "503": {"$ref": "#/components/responses/Unavailable"}
             }
+          }
+        },
+        "/metrics": {
+          "get": {
+            "operationId": "metrics",
+            "summary": "Metrics in Prometheus' text format (version 0.0.4): requests, ingest outcomes, journal commits, read-model lag, resident records, publisher, backfills, gaps.",
+            "responses": {"200": {"description": "The metrics", "content": {"text/plain": {"schema": {"type": "string"}}}}}
           }
         },
         "/openapi.json": {
@@ -431,6 +438,11 @@ enum OpenAPIDocument {
             "headers": {"WWW-Authenticate": {"schema": {"type": "string"}}},
             "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
           },
+          "TooManyRequests": {
+            "description": "The bearer token is over its request rate limit (serve --rate-limit); retry after the delay given.",
+            "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+          },
           "Unavailable": {
             "description": "Not available now; retry after the delay given.",
             "headers": {"Retry-After": {"schema": {"type": "integer"}}},
@@ -534,7 +546,7 @@ enum OpenAPIDocument {
 
 extension JSONValue {
     /// The document with, on every operation under `/v1`, the bearer scheme (with the scope the
-    /// route needs, as `AuthenticationMiddleware` decides it) and the 401 and 403 answers.
+    /// route needs, as `AuthenticationMiddleware` decides it) and the 401, 403 and 429 answers.
     fileprivate func securingV1Operations() -> JSONValue {
         guard case .object(var document) = self, case .object(var paths)? = document["paths"] else { return self }
         for member in paths where member.key.hasPrefix("/v1") {
@@ -549,6 +561,7 @@ extension JSONValue {
                 if case .object(var responses)? = body["responses"] {
                     responses["401"] = ["$ref": "#/components/responses/Unauthorized"]
                     responses["403"] = ["$ref": "#/components/responses/Forbidden"]
+                    responses["429"] = ["$ref": "#/components/responses/TooManyRequests"]
                     body["responses"] = .object(responses)
                 }
                 operations[operation.key] = .object(body)

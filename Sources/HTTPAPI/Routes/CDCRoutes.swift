@@ -8,7 +8,7 @@ import JSON
 struct CDCRoutes {
     let tributary: Tributary
 
-    func register(on router: Router<some RequestContext>) {
+    func register(on router: Router<TributaryRequestContext>) {
         router.post("/v1/cdc") { request, context in
             var request = request
             let buffer = try await request.body.collect(upTo: tributary.configuration.maxBodySize)
@@ -43,6 +43,7 @@ struct CDCRoutes {
             do throws(IngestValidationError) {
                 changes = try tributary.ingestor.validate(items, requestBytes: bodyBytes)
             } catch {
+                tributary.metrics.recordRejectedChanges(Set(error.errors.map(\.index)).count)
                 throw Problem(
                     .unprocessableContent,
                     detail: "\(error.errors.count) of \(items.count) change events are invalid; nothing was written",
@@ -51,7 +52,7 @@ struct CDCRoutes {
             }
             let report: IngestReport
             do throws(IngestError) {
-                report = try await tributary.ingestor.ingest(changes)
+                report = try await tributary.ingestor.ingest(changes, requestID: context.requestID)
             } catch {
                 context.logger.error("ingestion failed", metadata: ["stream": "\(error.stream)", "error": "\(error.underlying)"])
                 // The request's changes are journaled in one atomic append: none of them is durable.

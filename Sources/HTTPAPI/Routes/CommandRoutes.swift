@@ -11,7 +11,7 @@ import Salesforce
 struct CommandRoutes {
     let tributary: Tributary
 
-    func register(on router: Router<some RequestContext>) {
+    func register(on router: Router<TributaryRequestContext>) {
         router.post("/v1/commands/:aggregate/:id") { request, context in
             var request = request
             let projection = try tributary.projection(named: try context.parameters.require("aggregate"))
@@ -25,7 +25,7 @@ struct CommandRoutes {
                 throw Problem(.unprocessableContent, detail: "Idempotency-Key must be 1 to 255 characters")
             }
             do throws(RegistryError<RecordRejection>) {
-                let answer = try await tributary.commands.handle(command, on: projection.recordType, id: id, idempotencyKey: key)
+                let answer = try await tributary.commands.handle(command, on: projection.recordType, id: id, idempotencyKey: key, requestID: context.requestID)
                 return Response.json([
                     "position": .number(JSONNumber(answer.position)),
                     "version": .number(JSONNumber(answer.version)),

@@ -1,8 +1,10 @@
 import HTTPTypes
 import Hummingbird
 import JSON
+import NIOCore
+import ServiceLifecycle
 
-/// `/health`, `/ready`, `/openapi.json`, `GET /v1/projections` and `GET /v1/gaps`.
+/// `/health`, `/ready`, `/metrics`, `/openapi.json`, `GET /v1/projections` and `GET /v1/gaps`.
 struct OperationsRoutes {
     let tributary: Tributary
 
@@ -11,13 +13,15 @@ struct OperationsRoutes {
             Response.json(["status": "ok"])
         }
         router.get("/ready") { _, _ in
-            let lagging = tributary.readModels.all.filter { $0.applied.position < tributary.startupPosition }
-            guard lagging.isEmpty else {
-                throw Problem.unavailable(
-                    "read models are catching up: \(lagging.map(\.name).sorted().joined(separator: ", "))"
-                )
-            }
+            try await readiness()
             return Response.json(["status": "ready"])
+        }
+        router.get("/metrics") { _, _ in
+            Response(
+                status: .ok,
+                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: await tributary.metrics.render(tributary)))
+            )
         }
         router.get("/openapi.json") { _, _ in
             Response.json(OpenAPIDocument.document)
@@ -66,5 +70,46 @@ struct OperationsRoutes {
             let entities = await gaps.pendingResyncs.map { JSONValue.string($0.entity) }
             return Response.json(["records": .array(records), "entities": .array(entities)])
         }
+    }
+
+    /// Throws a 503 problem unless the server should be sent traffic (`Readiness`).
+    private func readiness() async throws {
+        let head: UInt64
+        do {
+            head = try await tributary.journal.lastPosition()
+        } catch {
+            throw Problem.unavailable("the journal cannot be read: \(error)")
+        }
+        let refusal = Readiness.refusal(
+            shuttingDown: Task.isShuttingDownGracefully,
+            head: head,
+            startupPosition: tributary.startupPosition,
+            readModels: tributary.readModels.all.map { ($0.name, $0.applied.position) },
+            maxLag: tributary.configuration.readyMaxLag
+        )
+        if let refusal { throw Problem.unavailable(refusal) }
+    }
+}
+
+/// When `GET /ready` answers 503: while shutting down, until every read model has replayed what
+/// was journaled before start-up, and while one trails the journal by more than the limit.
+enum Readiness {
+    /// Why the server is not ready, or `nil` when it is.
+    static func refusal(
+        shuttingDown: Bool,
+        head: UInt64,
+        startupPosition: UInt64,
+        readModels: [(name: String, position: UInt64)],
+        maxLag: UInt64
+    ) -> String? {
+        if shuttingDown { return "shutting down" }
+        let catchingUp = readModels.filter { $0.position < startupPosition }.map(\.name).sorted()
+        if !catchingUp.isEmpty { return "read models are catching up: \(catchingUp.joined(separator: ", "))" }
+        let lagging = readModels.compactMap { model -> String? in
+            let lag = head > model.position ? head - model.position : 0
+            return lag > maxLag ? "\(model.name) (\(lag) events)" : nil
+        }
+        if !lagging.isEmpty { return "read models trail the journal by more than \(maxLag) events: \(lagging.sorted().joined(separator: ", "))" }
+        return nil
     }
 }

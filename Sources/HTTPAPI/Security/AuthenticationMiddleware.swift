@@ -2,10 +2,13 @@ import HTTPTypes
 import Hummingbird
 
 /// Refuses `/v1` requests without a bearer token of the right scope, when tokens are configured:
-/// 401 without a valid token, 403 with one that lacks the scope. `/health`, `/ready`,
+/// 401 without a valid token, 403 with one that lacks the scope, 429 with `Retry-After` past the
+/// token's rate limit when one is set. `/health`, `/ready`,
 /// `/openapi.json` and `/metrics` stay open.
 struct AuthenticationMiddleware<Context: RequestContext>: RouterMiddleware {
     let tokens: AccessTokens
+    /// Per-token request rates, when limited.
+    var rateLimiter: RateLimiter?
 
     /// What a request needs.
     enum Requirement: Equatable {
@@ -52,6 +55,13 @@ struct AuthenticationMiddleware<Context: RequestContext>: RouterMiddleware {
                 .forbidden,
                 detail: "the token of \(holder.name) lacks the \(scope.rawValue) scope this route needs",
                 headers: [.wwwAuthenticate: #"Bearer realm="tributary", error="insufficient_scope", scope="\#(scope.rawValue)""#]
+            )
+        }
+        if let rateLimiter, let wait = rateLimiter.admit(holder.name) {
+            throw Problem(
+                .tooManyRequests,
+                detail: "\(holder.name) is over its rate limit of \(rateLimiter.rate) requests per second; retry later",
+                headers: [.retryAfter: String(wait)]
             )
         }
         return try await next(request, context)
