@@ -1,9 +1,11 @@
+import AWS
 import Foundation
 import HTTPAPI
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import JSON
+import Publishing
 import PythonToolsSupport
 import Testing
 
@@ -45,7 +47,18 @@ struct MetricsTests {
     @Test func aScrapeParsesAndCountsWhatTheServerDid() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tributary-metrics-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let app = try await testApplication(storage: .lmdb(directory: directory))
+        let app = try await testApplication(storage: .lmdb(directory: directory)) { configuration in
+            // A bus nobody answers at (port 9 is discard's, closed here): the publisher's calls
+            // fail and it lags, which its metrics must show.
+            var publisher = PublisherConfiguration(
+                eventBusName: "unreachable", region: "us-east-1", endpoint: try! AWSEndpoint(url: "http://127.0.0.1:9"),
+                credentials: AWSCredentials(accessKeyID: "AKIDTEST", secretAccessKey: "unused")
+            )
+            publisher.requestTimeout = .milliseconds(200)
+            publisher.initialBackoff = .milliseconds(10)
+            publisher.maxBackoff = .milliseconds(50)
+            configuration.publisher = publisher
+        }
         try await app.test(.live) { client in
             // Three changes applied (one request), one duplicate, one batch of two invalid items.
             let batch: JSONValue = .array((1...3).map { changeEvent("CREATE", id: accountID($0), transactionKey: "tx-\($0)", fields: ["Name": .string("Client \($0)")]) })
@@ -84,12 +97,23 @@ struct MetricsTests {
             #expect(value(samples, "tributary_aggregate_activations_total") == 3)
             #expect(value(samples, "tributary_gaps_pending_records") == 0)
             #expect(value(samples, "tributary_backfill_jobs", ["state": "running"]) == 0)
+            #expect(value(samples, "tributary_publisher_lag_events") == Double(position), "nothing published")
+            #expect(value(samples, "tributary_publisher_published_total") == 0)
             // Prometheus conventions: counters end in _total, durations in _seconds.
             for sample in samples where sample.name.hasPrefix("tributary_") {
                 let family = types.keys.filter { sample.name.hasPrefix($0) }.max { $0.count < $1.count } ?? ""
                 if types[family] == "counter" { #expect(sample.name.hasSuffix("_total"), "\(sample.name)") }
             }
             #expect(types.keys.contains { $0.hasSuffix("_seconds") })
+
+            // Every metric the example alerting rules use is one the server serves.
+            let rules = try String(contentsOfFile: PythonTools.packageRoot + "/Monitoring/alerts.yml", encoding: .utf8)
+            let served = Set(samples.map(\.name))
+            let named = Set(rules.matches(of: /tributary_[a-z_]+/).map { String($0.output) })
+            #expect(named.count >= 6)
+            for name in named {
+                #expect(served.contains(name), "Monitoring/alerts.yml uses \(name), which /metrics does not serve")
+            }
 
             // A second scrape counts on from the first, never twice.
             _ = try await client.request("/v1/cdc", method: .post, json: changeEvent("UPDATE", id: accountID(3), commitTimestamp: 1_700_000_000_001, transactionKey: "tx-9", changedFields: ["Name"], fields: ["Name": "Renamed"]))
