@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Testing
 
 /// `serve`'s security and publishing flags, on the built executable.
@@ -30,5 +31,33 @@ struct ServeSecurityTests {
         let noCredentials = try await tributary(["serve", "--data-dir", directory + "/data", "--port", "0", "--eventbridge-bus", "b", "--eventbridge-region", "eu-west-1"])
         #expect(noCredentials.status == 1)
         #expect(noCredentials.standardError.contains("AWS_ACCESS_KEY_ID"), "\(noCredentials.standardError)")
+    }
+
+    @Test func aRateLimitNeedsTokens() async throws {
+        let directory = temporaryPath("serve-rate")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let refused = try await tributary(["serve", "--data-dir", directory, "--port", "0", "--rate-limit", "5"])
+        #expect(refused.status == 1)
+        #expect(refused.standardError.contains("--rate-limit applies per token"), "\(refused.standardError)")
+        let bad = try await tributary(["serve", "--data-dir", directory, "--port", "0", "--log-format", "xml"])
+        #expect(bad.status != 0)
+        #expect(bad.standardError.contains("--log-format must be text or json"), "\(bad.standardError)")
+    }
+
+    @Test func jsonLogsAreOneObjectPerLine() async throws {
+        let directory = temporaryPath("serve-json-logs")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let server = try await ServerChild.start(dataDirectory: directory, arguments: ["--log-format", "json"])
+        let log = server.log
+        #expect(await server.stop() == 0)
+        let lines = log.split(separator: "\n")
+        #expect(lines.count >= 2, "\(log)")
+        for line in lines {
+            let entry = try JSONValue(parsing: Array(line.utf8))
+            #expect(entry["level"]?.stringValue != nil && entry["message"]?.stringValue != nil && entry["time"]?.stringValue != nil, "\(line)")
+        }
+        let starting = lines.compactMap { try? JSONValue(parsing: Array($0.utf8)) }.first { $0["message"] == "starting" }
+        #expect(starting?["storage"]?.stringValue == directory)
+        #expect(starting?["label"] == "tributary")
     }
 }
