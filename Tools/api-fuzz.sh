@@ -31,8 +31,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-    "$PYTHON_TOOLS/python3" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+# Answers 0 when GET <url> answers 200 (Python's, so the script needs no curl).
+answers_ok() {
+    "$PYTHON_TOOLS/python3" -c 'import sys, urllib.request; sys.exit(0 if urllib.request.urlopen(sys.argv[1], timeout=2).status == 200 else 1)' "$1" 2>/dev/null
 }
 
 # The simulated org prints 'org <url> <client id> <client secret>' once it listens.
@@ -46,18 +47,26 @@ read -r _ org_url client_id client_secret < "$work/org.out" || { echo "api-fuzz:
 
 token=$("$PYTHON_TOOLS/python3" -c 'import secrets; print(secrets.token_hex(24))')
 echo "fuzzer ingest,query,admin $token" > "$work/tokens"
-port=$(free_port)
+# Port 0: the server binds a free port itself and logs it (no window for another process to take
+# a port chosen here).
 SALESFORCE_CLIENT_SECRET="$client_secret" "$BIN/tributary" serve \
-    --data-dir "$work/data" --port "$port" --log-level warning \
+    --data-dir "$work/data" --port 0 --log-level info \
     --tokens-file "$work/tokens" \
     --salesforce-login-url "$org_url" --salesforce-client-id "$client_id" \
     > "$work/server.log" 2>&1 &
 server_pid=$!
+port=""
 for _ in $(seq 1 300); do
-    curl -sf "http://127.0.0.1:$port/ready" > /dev/null && break
+    port=$(grep -Eo 'listening on 127\.0\.0\.1:[0-9]+' "$work/server.log" | head -1 | grep -Eo '[0-9]+$' || true)
+    [ -n "$port" ] && answers_ok "http://127.0.0.1:$port/ready" && break
     kill -0 "$server_pid" 2>/dev/null || { echo "api-fuzz: the server exited" >&2; cat "$work/server.log" >&2; exit 1; }
     sleep 0.1
 done
+if [ -z "$port" ] || ! answers_ok "http://127.0.0.1:$port/ready"; then
+    echo "api-fuzz: the server did not become ready in 30 s" >&2
+    cat "$work/server.log" >&2
+    exit 1
+fi
 
 mkdir -p "$REPORT_DIR"
 set +e
@@ -76,7 +85,7 @@ if ! kill -0 "$server_pid" 2>/dev/null; then
     tail -50 "$work/server.log" >&2
     exit 1
 fi
-cases=$(grep -Eo '^ *[0-9]+ generated' "$REPORT_DIR/schemathesis.txt" | grep -Eo '[0-9]+' | tail -1)
+cases=$(grep -Eo '^ *[0-9]+ generated' "$REPORT_DIR/schemathesis.txt" | grep -Eo '[0-9]+' | tail -1 || true)
 echo "api-fuzz: schemathesis exit $status, ${cases:-0} cases generated (at least $MIN_CASES wanted)"
 [ "$status" -eq 0 ] || exit "$status"
 [ "${cases:-0}" -ge "$MIN_CASES" ] || { echo "api-fuzz: too few cases" >&2; exit 1; }

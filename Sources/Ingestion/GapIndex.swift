@@ -89,6 +89,12 @@ public actor GapIndex: SnapshottableProjection {
         records.values.sorted { $0.stream < $1.stream }
     }
 
+    /// How many records wait for a re-read and how many entities for a re-sync (for monitoring:
+    /// no sorting, no copying).
+    public var pendingCounts: (records: Int, entities: Int) {
+        (records.count, entities.count)
+    }
+
     /// Entities waiting for a re-sync, by name.
     public var pendingResyncs: [EntityResync] {
         entities.values.sorted { $0.entity < $1.entity }

@@ -96,13 +96,15 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("max-projection-lag"), help: "Events the read models may trail the journal by before writes answer 503 with Retry-After.")
     var maxProjectionLag: UInt64 = 1_000_000
 
-    @Option(name: .customLong("rate-limit"), help: "Requests per second each token may make to /v1 (bursts up to one second's worth); past it 429 with Retry-After (0: no limit; needs tokens).")
+    @Option(name: .customLong("rate-limit"), help: "Requests per second each token holder may make to /v1 (bursts up to one second's worth); past it 429 with Retry-After (0: no limit; needs tokens).")
     var rateLimit = 0.0
 
     func validate() throws {
         guard ["text", "json"].contains(logFormat) else { throw ValidationError("--log-format must be text or json") }
         guard maxInFlightWrites > 0 else { throw ValidationError("--max-in-flight-writes must be positive") }
-        guard rateLimit >= 0, rateLimit.isFinite else { throw ValidationError("--rate-limit must be 0 (no limit) or a positive number of requests per second") }
+        guard rateLimit == 0 || (rateLimit >= 0.001 && rateLimit.isFinite) else {
+            throw ValidationError("--rate-limit must be 0 (no limit) or at least 0.001 requests per second")
+        }
         guard (0...1).contains(salesforceSlowDownAt) else { throw ValidationError("--salesforce-slow-down-at must be between 0 and 1") }
         guard salesforceAPIVersion.hasPrefix("v"), Double(salesforceAPIVersion.dropFirst()) != nil else {
             throw ValidationError("--salesforce-api-version must look like v60.0")

@@ -71,15 +71,17 @@ struct MetricsTests {
             let position = write.body["position"]?.int64Value ?? 0
             #expect(try await client.request("/v1/clients/\(accountID(2))?minPosition=\(position)").status == .ok)
             #expect(try await client.request("/v1/clients/\(accountID(9))").status == .notFound)
+            #expect(try await client.request("/no/such/\(accountID(7))").status == .notFound)
 
             let (types, samples) = try await scrape(client)
             // Requests by route template (never by id), method and status.
             #expect(value(samples, "tributary_http_requests_total", ["route": "/v1/cdc", "method": "POST", "status": "200"]) == 2)
             #expect(value(samples, "tributary_http_requests_total", ["route": "/v1/cdc", "method": "POST", "status": "422"]) == 1)
             #expect(value(samples, "tributary_http_requests_total", ["route": "/v1/{aggregate}/{id}", "method": "GET", "status": "404"]) == 1)
+            #expect(value(samples, "tributary_http_requests_total", ["route": "unmatched", "method": "GET", "status": "404"]) == 1)
             #expect(value(samples, "tributary_http_request_duration_seconds_count", ["route": "/v1/cdc", "method": "POST"]) == 3)
             #expect(types["tributary_http_request_duration_seconds"] == "histogram")
-            #expect(!samples.contains { $0.labels["route"]?.contains(accountID(2)) == true })
+            #expect(!samples.contains { $0.labels["route"]?.contains(accountID(2)) == true || $0.labels["route"]?.contains(accountID(7)) == true })
             // Ingest outcomes, rejected items included.
             #expect(value(samples, "tributary_ingest_results_total", ["outcome": "applied"]) == 3)
             #expect(value(samples, "tributary_ingest_results_total", ["outcome": "duplicate"]) == 1)

@@ -95,16 +95,21 @@ struct OperabilityTests {
 
     @Test func readinessWantsCaughtUpReadModelsWithinTheLagAndNoShutdown() {
         let models: [(name: String, position: UInt64)] = [("clients", 900), ("deals", 1000)]
-        #expect(Readiness.refusal(shuttingDown: false, head: 1000, startupPosition: 800, readModels: models, maxLag: 100) == nil)
-        #expect(Readiness.refusal(shuttingDown: true, head: 1000, startupPosition: 800, readModels: models, maxLag: 100) == "shutting down")
-        #expect(
-            Readiness.refusal(shuttingDown: false, head: 1000, startupPosition: 950, readModels: models, maxLag: 100)
-                == "read models are catching up: clients"
-        )
-        #expect(
-            Readiness.refusal(shuttingDown: false, head: 1001, startupPosition: 800, readModels: models, maxLag: 100)
-                == "read models trail the journal by more than 100 events: clients (101 events)"
-        )
+        let readiness = Readiness(grace: .seconds(10))
+        let start = ContinuousClock.now
+        func check(head: UInt64, startup: UInt64 = 800, shuttingDown: Bool = false, at offset: Duration) -> String? {
+            readiness.refusal(shuttingDown: shuttingDown, head: head, startupPosition: startup, readModels: models, maxLag: 100, now: start + offset)
+        }
+        #expect(check(head: 1000, at: .zero) == nil)
+        #expect(check(head: 1000, shuttingDown: true, at: .zero) == "shutting down")
+        #expect(check(head: 1000, startup: 950, at: .zero) == "read models are catching up: clients")
+        // A lag past the limit is tolerated for the grace period, then refused...
+        #expect(check(head: 1001, at: .seconds(1)) == nil)
+        #expect(check(head: 1001, at: .seconds(9)) == nil)
+        #expect(check(head: 1001, at: .seconds(11)) == "read models have trailed the journal by more than 100 events for 10.0 seconds: clients (101 events)")
+        // ...and forgotten as soon as the read models are back within it.
+        #expect(check(head: 1000, at: .seconds(12)) == nil)
+        #expect(check(head: 1001, at: .seconds(13)) == nil)
     }
 
     @Test func readyAnswersThroughHTTP() async throws {

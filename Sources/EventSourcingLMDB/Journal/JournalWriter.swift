@@ -264,8 +264,11 @@ final class JournalWriter: Sendable {
             tail.add(indexed)
         }
         let elapsed = ContinuousClock.now - started
-        metrics.commitDuration.recordNanoseconds(elapsed.nanoseconds)
-        metrics.commitEvents.record(Int64(endPosition - startPosition))
+        if !batch.isEmpty {
+            // Commits of aggregate snapshots alone are not group commits of appends.
+            metrics.commitDuration.recordNanoseconds(elapsed.nanoseconds)
+            metrics.commitEvents.record(Int64(endPosition - startPosition))
+        }
         statistics.withLock { statistics in
             if flushed {
                 statistics.indexFlushes += 1

@@ -29,8 +29,10 @@ struct MetricsMiddleware<Context: RequestContext>: RouterMiddleware {
         let elapsed = (ContinuousClock.now - started).components
         // Methods outside the standard ones (anyone can send any) share one label value.
         let method = standardMethods.contains(request.method) ? request.method.rawValue : "other"
+        // Hummingbird names the path of a request no route matched "NotFound".
+        let route = context.endpointPath.flatMap { $0 == "NotFound" ? nil : $0 } ?? "unmatched"
         metrics.recordRequest(
-            route: context.endpointPath ?? "unmatched",
+            route: route,
             method: method,
             status: status,
             nanoseconds: elapsed.seconds * 1_000_000_000 + elapsed.attoseconds / 1_000_000_000

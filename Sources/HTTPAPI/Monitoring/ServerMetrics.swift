@@ -128,9 +128,9 @@ public final class ServerMetrics: Sendable {
         }
         mirror(Names.backfillRecords, [], to: backfills.records)
         mirror(Names.backfillApplied, [], to: backfills.applied)
-        let gaps = tributary.ingestor.gaps
-        gauge(Names.gapRecords, await gaps.pendingRecords.count)
-        gauge(Names.gapEntities, await gaps.pendingResyncs.count)
+        let gaps = await tributary.ingestor.gaps.pendingCounts
+        gauge(Names.gapRecords, gaps.records)
+        gauge(Names.gapEntities, gaps.entities)
     }
 
     private func gauge(_ name: String, _ value: some BinaryInteger, _ labels: [(String, String)] = []) {

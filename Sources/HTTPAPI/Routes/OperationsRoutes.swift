@@ -3,10 +3,13 @@ import Hummingbird
 import JSON
 import NIOCore
 import ServiceLifecycle
+import Synchronization
 
 /// `/health`, `/ready`, `/metrics`, `/openapi.json`, `GET /v1/projections` and `GET /v1/gaps`.
 struct OperationsRoutes {
     let tributary: Tributary
+    /// Remembers how long read models have lagged, across `/ready` requests.
+    let readinessCheck = Readiness()
 
     func register(on router: Router<some RequestContext>) {
         router.get("/health") { _, _ in
@@ -80,7 +83,7 @@ struct OperationsRoutes {
         } catch {
             throw Problem.unavailable("the journal cannot be read: \(error)")
         }
-        let refusal = Readiness.refusal(
+        let refusal = readinessCheck.refusal(
             shuttingDown: Task.isShuttingDownGracefully,
             head: head,
             startupPosition: tributary.startupPosition,
@@ -92,15 +95,27 @@ struct OperationsRoutes {
 }
 
 /// When `GET /ready` answers 503: while shutting down, until every read model has replayed what
-/// was journaled before start-up, and while one trails the journal by more than the limit.
-enum Readiness {
+/// was journaled before start-up, and while one has trailed the journal by more than the limit
+/// for longer than `grace` (one large write lags the read models for a moment: that is no
+/// reason to take the server out of a load balancer).
+final class Readiness: Sendable {
+    /// How long a read model may trail by more than the limit before the server is not ready.
+    let grace: Duration
+    /// Since when some read model has trailed by more than the limit, as last checked.
+    private let lagSince = Mutex<ContinuousClock.Instant?>(nil)
+
+    init(grace: Duration = .seconds(10)) {
+        self.grace = grace
+    }
+
     /// Why the server is not ready, or `nil` when it is.
-    static func refusal(
+    func refusal(
         shuttingDown: Bool,
         head: UInt64,
         startupPosition: UInt64,
         readModels: [(name: String, position: UInt64)],
-        maxLag: UInt64
+        maxLag: UInt64,
+        now: ContinuousClock.Instant = .now
     ) -> String? {
         if shuttingDown { return "shutting down" }
         let catchingUp = readModels.filter { $0.position < startupPosition }.map(\.name).sorted()
@@ -109,7 +124,15 @@ enum Readiness {
             let lag = head > model.position ? head - model.position : 0
             return lag > maxLag ? "\(model.name) (\(lag) events)" : nil
         }
-        if !lagging.isEmpty { return "read models trail the journal by more than \(maxLag) events: \(lagging.sorted().joined(separator: ", "))" }
-        return nil
+        let since: ContinuousClock.Instant? = lagSince.withLock { since in
+            if lagging.isEmpty {
+                since = nil
+            } else if since == nil {
+                since = now
+            }
+            return since
+        }
+        guard let since, now - since >= grace else { return nil }
+        return "read models have trailed the journal by more than \(maxLag) events for \(grace): \(lagging.sorted().joined(separator: ", "))"
     }
 }

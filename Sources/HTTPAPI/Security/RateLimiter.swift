@@ -1,6 +1,7 @@
 import Synchronization
 
-/// Per-token request rate limits (`serve --rate-limit`): a token bucket for each token holder,
+/// Per-token request rate limits (`serve --rate-limit`): a token bucket for each token holder
+/// (tokens sharing a holder's name, as during a rotation, share its bucket),
 /// refilled at `rate` requests per second and holding at most `burst`. A request that finds its
 /// bucket empty is refused (429 with `Retry-After`) and costs nothing.
 final class RateLimiter: Sendable {
@@ -33,7 +34,8 @@ final class RateLimiter: Sendable {
             bucket.refilled = now
             defer { buckets[holder] = bucket }
             guard bucket.tokens >= 1 else {
-                return max(1, Int(((1 - bucket.tokens) / rate).rounded(.up)))
+                // Capped at a day: a rate this slow is a misconfiguration, not a reason to trap.
+                return Int(min(86_400, max(1, ((1 - bucket.tokens) / rate).rounded(.up))))
             }
             bucket.tokens -= 1
             return nil
