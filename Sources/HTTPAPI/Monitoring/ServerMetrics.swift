@@ -22,6 +22,8 @@ public final class ServerMetrics: Sendable {
     let factory: PrometheusMetricsFactory
     /// The last value mirrored into each counter read from state when scraped (by name and labels).
     private let mirrored = Mutex<[String: Int64]>([:])
+    /// The request counter and timer of each route, method and status seen.
+    private let requestHandlers = Mutex<[RequestKey: RequestHandlers]>([:])
 
     /// A registry of its own, with histogram buckets fitted to what is measured.
     public init() {
@@ -73,10 +75,32 @@ public final class ServerMetrics: Sendable {
     /// One HTTP request answered: counted by route template, method and status; timed by route
     /// and method.
     func recordRequest(route: String, method: String, status: Int, nanoseconds: Int64) {
-        Counter(label: Names.requests, dimensions: [("route", route), ("method", method), ("status", String(status))], factory: factory)
-            .increment()
-        CoreMetrics.Timer(label: Names.requestDuration, dimensions: [("route", route), ("method", method)], factory: factory)
-            .recordNanoseconds(nanoseconds)
+        let key = RequestKey(route: route, method: method, status: status)
+        let handlers: RequestHandlers
+        if let known = requestHandlers.withLock({ $0[key] }) {
+            handlers = known
+        } else {
+            // Made once per route, method and status (a bounded set): the registry validates
+            // names and labels on every lookup, which is worth skipping on every request.
+            handlers = RequestHandlers(
+                count: Counter(label: Names.requests, dimensions: [("route", route), ("method", method), ("status", String(status))], factory: factory),
+                duration: CoreMetrics.Timer(label: Names.requestDuration, dimensions: [("route", route), ("method", method)], factory: factory)
+            )
+            requestHandlers.withLock { $0[key] = handlers }
+        }
+        handlers.count.increment()
+        handlers.duration.recordNanoseconds(nanoseconds)
+    }
+
+    private struct RequestKey: Hashable {
+        var route: String
+        var method: String
+        var status: Int
+    }
+
+    private struct RequestHandlers: Sendable {
+        var count: CoreMetrics.Counter
+        var duration: CoreMetrics.Timer
     }
 
     /// Changes refused by validation (a `POST /v1/cdc` answered 422 writes none of its items).
