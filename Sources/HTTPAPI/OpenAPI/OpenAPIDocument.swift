@@ -134,7 +134,8 @@ enum OpenAPIDocument {
               "200": {"description": "Registered (durably)", "content": {"application/json": {"schema": {
                 "type": "object", "required": ["schemaId", "fields", "position"],
                 "properties": {"schemaId": {"type": "string"}, "fields": {"type": "integer", "minimum": 1}, "position": {"type": "integer", "minimum": 0}}
-              }}}},
+              }}},
+              "links": {"GetSchema": {"operationId": "getSchema", "parameters": {"schemaId": "$request.path.schemaId"}}}},
               "400": {"$ref": "#/components/responses/Problem"},
               "413": {"$ref": "#/components/responses/Problem"},
               "422": {"$ref": "#/components/responses/Problem"},
@@ -185,7 +186,11 @@ enum OpenAPIDocument {
                   "position": {"type": "integer"}, "version": {"type": "integer"},
                   "outcome": {"type": "string", "enum": ["created", "updated", "deleted", "undeleted"]}
                 }
-              }}}},
+              }}},
+              "links": {
+                "GetRecord": {"operationId": "getRecord", "parameters": {"aggregate": "$request.path.aggregate", "id": "$request.path.id", "minPosition": "$response.body#/position"}},
+                "GetRecordEvents": {"operationId": "getRecordEvents", "parameters": {"aggregate": "$request.path.aggregate", "id": "$request.path.id", "minPosition": "$response.body#/position"}}
+              }},
               "404": {"$ref": "#/components/responses/Problem"},
               "409": {"description": "The record is not at the expected version; nothing was written.", "content": {"application/problem+json": {"schema": {
                 "allOf": [{"$ref": "#/components/schemas/Problem"}, {"type": "object", "properties": {"currentVersion": {"type": "integer"}}}]
@@ -203,7 +208,8 @@ enum OpenAPIDocument {
             "responses": {
               "202": {"description": "Started", "content": {"application/json": {"schema": {
                 "type": "object", "required": ["job", "state"], "properties": {"job": {"type": "string"}, "state": {"type": "string"}}
-              }}}},
+              }}},
+              "links": {"GetRebuild": {"operationId": "getRebuild", "parameters": {"job": "$response.body#/job"}}}},
               "422": {"$ref": "#/components/responses/Problem"}
             }
           }
@@ -237,7 +243,8 @@ enum OpenAPIDocument {
               }
             }}}},
             "responses": {
-              "202": {"description": "Started", "content": {"application/json": {"schema": {"type": "object", "required": ["job", "position"], "properties": {"job": {"type": "string"}, "position": {"type": "integer", "minimum": 1, "description": "The journal position of the job's BackfillStarted event."}}}}}},
+              "202": {"description": "Started", "content": {"application/json": {"schema": {"type": "object", "required": ["job", "position"], "properties": {"job": {"type": "string"}, "position": {"type": "integer", "minimum": 1, "description": "The journal position of the job's BackfillStarted event."}}}}},
+                "links": {"GetBackfill": {"operationId": "getBackfill", "parameters": {"job": "$response.body#/job", "minPosition": "$response.body#/position"}}}},
               "409": {"$ref": "#/components/responses/Problem"},
               "413": {"$ref": "#/components/responses/Problem"},
               "422": {"$ref": "#/components/responses/Problem"},
