@@ -56,6 +56,10 @@ enum OpenAPIDocument {
             "operationId": "ingestChanges",
             "summary": "Ingest one Salesforce change event or a batch (array) of them.",
             "description": "Each item may be an EventBridge event (change under detail.payload or detail), a CometD message or its inner data object, or a bare payload with a ChangeEventHeader. Answers after the resulting events are durable.",
+            "parameters": [
+              {"name": "X-Tributary-Signature", "in": "header", "description": "t=<unix seconds>,v1=<hex HMAC-SHA256 of '<t>.' followed by the body>; required when the server is started with a CDC signing secret, ignored otherwise.", "schema": {"type": "string"}},
+              {"$ref": "#/components/parameters/RequestID"}
+            ],
             "requestBody": {
               "required": true,
               "content": {"application/json": {"schema": {
@@ -166,7 +170,8 @@ enum OpenAPIDocument {
             "parameters": [
               {"$ref": "#/components/parameters/Aggregate"},
               {"$ref": "#/components/parameters/RecordID"},
-              {"name": "Idempotency-Key", "in": "header", "description": "A repeated key returns the first answer without writing again.", "schema": {"type": "string", "minLength": 1, "maxLength": 255}}
+              {"name": "Idempotency-Key", "in": "header", "description": "A repeated key returns the first answer without writing again.", "schema": {"type": "string", "minLength": 1, "maxLength": 255}},
+              {"$ref": "#/components/parameters/RequestID"}
             ],
             "requestBody": {
               "required": true,
@@ -429,6 +434,7 @@ enum OpenAPIDocument {
         "parameters": {
           "Aggregate": {"name": "aggregate", "in": "path", "required": true, "schema": {"type": "string", "enum": ["clients", "platforms", "contracts", "deals", "services", "subservices"]}},
           "RecordID": {"name": "id", "in": "path", "required": true, "description": "A Salesforce id; 15 characters are normalised to 18.", "schema": {"type": "string", "pattern": "^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$"}},
+          "RequestID": {"name": "X-Request-Id", "in": "header", "description": "The caller's id for the request: answered in X-Request-Id and kept as requestId in the metadata of the events written. Any request may send one; one outside this pattern is replaced by a server-made id.", "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:/+=@-]{1,128}$"}},
           "MinPosition": {"name": "minPosition", "in": "query", "description": "Answer only once the read model has applied this journal position.", "schema": {"type": "integer", "minimum": 0}},
           "JournalMinPosition": {"name": "minPosition", "in": "query", "description": "Answer only once the journal has committed this position.", "schema": {"type": "integer", "minimum": 0}},
           "Wait": {"name": "wait", "in": "query", "description": "How long to wait for minPosition, in milliseconds; longer waits are cut to the server's limit (30000 by default).", "schema": {"type": "integer", "minimum": 0, "default": 5000}}

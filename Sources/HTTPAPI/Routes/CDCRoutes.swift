@@ -55,6 +55,7 @@ struct CDCRoutes {
                 report = try await tributary.ingestor.ingest(changes, requestID: context.requestID)
             } catch {
                 context.logger.error("ingestion failed", metadata: ["stream": "\(error.stream)", "error": "\(error.underlying)"])
+                tributary.cdcSignatures?.forget(header: request.headers[CDCSignatureVerifier.headerName])
                 // The request's changes are journaled in one atomic append: none of them is durable.
                 throw Problem.unavailable(
                     "the journal could not take the changes (\(error.underlying.reason)); nothing was written; re-send the request"

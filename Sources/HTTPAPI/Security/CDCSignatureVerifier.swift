@@ -19,8 +19,33 @@ final class CDCSignatureVerifier: Sendable {
     private let key: SymmetricKey
     /// How far a signature's time may be from now, either way.
     let window: Duration
-    /// Signatures seen within the window, with their times, to refuse replays.
-    private let seen = Mutex<[String: Int64]>([:])
+    /// Signatures seen, to refuse replays: each with its time, and in the order they were seen
+    /// (with the server's time then), so the expired ones are dropped from the front without
+    /// scanning them all on every request.
+    private let seen = Mutex(SeenSignatures())
+
+    private struct SeenSignatures {
+        var times: [String: Int64] = [:]
+        var order: [(signature: String, seenAt: Int64)] = []
+        var start = 0
+
+        /// Records `signature` (signed at `time`) unless it is there already; drops those seen
+        /// more than twice the window ago (their own times are then surely outside the window,
+        /// so the time check refuses them anyway).
+        mutating func insert(_ signature: String, time: Int64, now: Int64, window: Int64) -> Bool {
+            while start < order.count, now - order[start].seenAt > 2 * window {
+                times[order[start].signature] = nil
+                start += 1
+            }
+            if start > 1024, start * 2 > order.count {
+                order.removeFirst(start)
+                start = 0
+            }
+            guard times.updateValue(time, forKey: signature) == nil else { return false }
+            order.append((signature, now))
+            return true
+        }
+    }
 
     init(secret: [UInt8], window: Duration = .seconds(300)) {
         self.key = SymmetricKey(data: secret)
@@ -50,13 +75,25 @@ final class CDCSignatureVerifier: Sendable {
         guard HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: signed, using: key) else {
             return "the signature does not match the body"
         }
-        let replayed = seen.withLock { seen -> Bool in
-            if seen.count > 100_000 || seen.values.contains(where: { now - $0 > windowSeconds }) {
-                seen = seen.filter { now - $0.value <= windowSeconds }
-            }
-            return seen.updateValue(time, forKey: signature.lowercased()) != nil
+        let replayed = seen.withLock { seen in
+            !seen.insert(signature.lowercased(), time: time, now: now, window: windowSeconds)
         }
         return replayed ? "this signature was already used: each request needs a fresh one" : nil
+    }
+
+    /// Lets the signature of `header` be used again: its request wrote nothing (the journal
+    /// refused it), so the relay may re-send that same signed request within the window.
+    func forget(header: String?) {
+        guard let header else { return }
+        for part in header.split(separator: ",") {
+            let pair = part.split(separator: "=", maxSplits: 1).map { $0.trimmingSpaces() }
+            if pair.count == 2, pair[0] == "v1" {
+                // Its entry in `order` stays until it expires; it then removes nothing or, if
+                // the same signature was seen again since, an entry expiring at most a window early
+                // (when its time check refuses it anyway).
+                _ = seen.withLock { $0.times.removeValue(forKey: String(pair[1]).lowercased()) }
+            }
+        }
     }
 
     static func bytes(hex: String) -> [UInt8]? {
