@@ -40,6 +40,7 @@ struct AuthenticationTests {
         (.post, "/v1/backfill", ["entity": "Account"], .admin),
         (.post, "/v1/admin/projections/rebuild", nil, .admin),
         (.get, "/v1/admin/projections/rebuild/some-job", nil, .admin),
+        (.post, "/v1/admin/snapshot", nil, .admin),
     ]
 
     func send(_ client: some TestClientProtocol, _ route: (method: HTTPRequest.Method, path: String, body: JSONValue?, scope: Scope), authorization: String?) async throws -> (HTTPResponse.Status, HTTPFields, JSONValue) {

@@ -161,6 +161,33 @@ struct OperabilityTests {
         }
     }
 
+    // MARK: - Snapshots on demand
+
+    @Test func adminSnapshotSnapshotsRecordsThatMovedAndOnlyThose() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tributary-snapshot-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // A snapshot every 4 versions: records from version 2 on are worth one.
+        let app = try await testApplication(storage: .lmdb(directory: directory)) { $0.registry.snapshotEvery = 4 }
+        try await app.test(.router) { client in
+            for version in 1...3 {
+                let write = try await client.request("/v1/commands/clients/\(accountID(1))", method: .post, json: ["command": "upsert", "fields": ["Name": .string("Acme \(version)")]])
+                #expect(write.status == .ok)
+            }
+            // A record with one event is recovered by folding it: no snapshot for it.
+            #expect(try await client.request("/v1/commands/clients/\(accountID(2))", method: .post, json: ["command": "upsert", "fields": ["Name": "Solo"]]).status == .ok)
+            let first = try await client.request("/v1/admin/snapshot", method: .post)
+            #expect(first.status == .accepted)
+            #expect(first.body["resident"] == 2)
+            #expect(first.body["snapshotted"] == 1)
+            // Nothing moved since: nothing to write.
+            let again = try await client.request("/v1/admin/snapshot", method: .post)
+            #expect(again.body["snapshotted"] == 0)
+            // The record still answers as before, and the next change is snapshotted again.
+            #expect(try await client.request("/v1/commands/clients/\(accountID(1))", method: .post, json: ["command": "upsert", "fields": ["Name": "Acme 4"]]).body["version"] == 4)
+            #expect(try await client.request("/v1/admin/snapshot", method: .post).body["snapshotted"] == 1)
+        }
+    }
+
     // MARK: - JSON logs
 
     @Test func jsonLogLinesCarryLevelMessageAndMetadata() throws {

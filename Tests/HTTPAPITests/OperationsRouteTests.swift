@@ -52,7 +52,7 @@ struct OperationsRouteTests {
                 ("/v1/projections", "get"), ("/v1/gaps", "get"), ("/v1/{aggregate}", "get"),
                 ("/v1/{aggregate}/{id}", "get"), ("/v1/{aggregate}/{id}/events", "get"),
                 ("/v1/commands/{aggregate}/{id}", "post"), ("/v1/{aggregate}/{id}/summary", "get"),
-                ("/v1/admin/projections/rebuild", "post"), ("/v1/admin/projections/rebuild/{job}", "get"),
+                ("/v1/admin/projections/rebuild", "post"), ("/v1/admin/snapshot", "post"), ("/v1/admin/projections/rebuild/{job}", "get"),
                 ("/v1/schemas/{schemaId}", "put"), ("/v1/schemas/{schemaId}", "get"),
                 ("/v1/backfill", "post"), ("/v1/backfill/{job}", "get"),
                 ("/v1/events", "get"), ("/v1/events/stream", "get"),

@@ -181,6 +181,14 @@ public actor AggregateActor<A: Aggregate> {
         saveSnapshot()
     }
 
+    /// Saves a snapshot now if the state has moved since the last one and the stream is long
+    /// enough for recovery to read it (`POST /v1/admin/snapshot`). Returns whether it did.
+    public func snapshotNow() -> Bool {
+        guard recovered, version > snapshotVersion, version >= snapshotLookupLength, snapshots != nil, codec != nil else { return false }
+        saveSnapshot()
+        return true
+    }
+
     /// The stream length from which recovery looks for a snapshot instead of folding the stream.
     private var snapshotLookupLength: UInt64 { max(2, snapshotEvery / 4) }
 

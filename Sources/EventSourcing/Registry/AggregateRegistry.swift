@@ -196,6 +196,16 @@ public final class AggregateRegistry<A: Aggregate>: Sendable {
         return removed.count
     }
 
+    /// Snapshots every resident record whose state moved since its last snapshot (and whose
+    /// stream is long enough for recovery to read one); the snapshots go to the journal's writer
+    /// with its next commit. Returns how many records are resident and how many were snapshotted.
+    public func snapshotResident() async -> (resident: Int, snapshotted: Int) {
+        let actors = state.withLock { $0.entries.values.map(\.actor) }
+        var snapshotted = 0
+        for actor in actors where await actor.snapshotNow() { snapshotted += 1 }
+        return (actors.count, snapshotted)
+    }
+
     /// Passivates the least recently used idle records once the resident count passes the cap
     /// by a tenth, down to the cap, so the sort is paid once per tenth of the cap rather than per
     /// activation. The candidates are listed under the lock but sorted outside it; a record used

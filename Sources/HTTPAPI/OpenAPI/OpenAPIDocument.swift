@@ -206,6 +206,18 @@ enum OpenAPIDocument {
             }
           }
         },
+        "/v1/admin/snapshot": {
+          "post": {
+            "operationId": "snapshotAggregates",
+            "summary": "Snapshot the resident records now (those whose state moved since their last snapshot and whose history is long enough for recovery to read one); the snapshots are written with the journal's next commit.",
+            "responses": {
+              "202": {"description": "Queued for the journal's writer", "content": {"application/json": {"schema": {
+                "type": "object", "required": ["resident", "snapshotted"],
+                "properties": {"resident": {"type": "integer", "minimum": 0}, "snapshotted": {"type": "integer", "minimum": 0}}
+              }}}}
+            }
+          }
+        },
         "/v1/admin/projections/rebuild": {
           "post": {
             "operationId": "rebuildProjections",

@@ -4,7 +4,8 @@ import HTTPTypes
 import Hummingbird
 import JSON
 
-/// `POST /v1/admin/projections/rebuild` and `GET /v1/admin/projections/rebuild/{job}`.
+/// `POST /v1/admin/projections/rebuild`, `GET /v1/admin/projections/rebuild/{job}` and
+/// `POST /v1/admin/snapshot`.
 struct AdminRoutes {
     let tributary: Tributary
     let runner: RebuildRunner
@@ -14,6 +15,13 @@ struct AdminRoutes {
             let mappings = try currentMappings()
             let job = tributary.rebuilds.start(mappings: mappings, in: runner)
             return Response.json(["job": .string(job), "state": "running"], status: .accepted)
+        }
+        router.post("/v1/admin/snapshot") { _, _ in
+            let result = await tributary.registry.snapshotResident()
+            return Response.json(
+                ["resident": .number(JSONNumber(result.resident)), "snapshotted": .number(JSONNumber(result.snapshotted))],
+                status: .accepted
+            )
         }
         router.get("/v1/admin/projections/rebuild/:job") { _, context in
             let id = try context.parameters.require("job")
