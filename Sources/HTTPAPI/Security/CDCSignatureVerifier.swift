@@ -55,14 +55,7 @@ final class CDCSignatureVerifier: Sendable {
     /// Why a request's signature is refused; `nil` when it is good.
     func refusal(header: String?, body: some Collection<UInt8>, now: Int64 = Int64(time(nil))) -> String? {
         guard let header else { return "this server needs POST /v1/cdc bodies signed: send \(Self.header): t=<unix seconds>,v1=<hex HMAC-SHA256>" }
-        var time: Int64?
-        var signature: String?
-        for part in header.split(separator: ",") {
-            let pair = part.split(separator: "=", maxSplits: 1).map { $0.trimmingSpaces() }
-            guard pair.count == 2 else { continue }
-            if pair[0] == "t" { time = Int64(pair[1]) }
-            if pair[0] == "v1" { signature = String(pair[1]) }
-        }
+        let (time, signature) = Self.parts(of: header)
         guard let time, let signature, let mac = Self.bytes(hex: signature) else {
             return "\(Self.header) must read t=<unix seconds>,v1=<hex HMAC-SHA256>"
         }
@@ -84,16 +77,24 @@ final class CDCSignatureVerifier: Sendable {
     /// Lets the signature of `header` be used again: its request wrote nothing (the journal
     /// refused it), so the relay may re-send that same signed request within the window.
     func forget(header: String?) {
-        guard let header else { return }
+        guard let header, let signature = Self.parts(of: header).signature else { return }
+        // Its entry in `order` stays until it expires; it then removes nothing or, if the same
+        // signature was seen again since, an entry expiring at most a window early (when its time
+        // check refuses it anyway).
+        _ = seen.withLock { $0.times.removeValue(forKey: signature.lowercased()) }
+    }
+
+    /// The `t` and `v1` parts of a signature header, where present.
+    private static func parts(of header: String) -> (time: Int64?, signature: String?) {
+        var time: Int64?
+        var signature: String?
         for part in header.split(separator: ",") {
             let pair = part.split(separator: "=", maxSplits: 1).map { $0.trimmingSpaces() }
-            if pair.count == 2, pair[0] == "v1" {
-                // Its entry in `order` stays until it expires; it then removes nothing or, if
-                // the same signature was seen again since, an entry expiring at most a window early
-                // (when its time check refuses it anyway).
-                _ = seen.withLock { $0.times.removeValue(forKey: String(pair[1]).lowercased()) }
-            }
+            guard pair.count == 2 else { continue }
+            if pair[0] == "t" { time = Int64(pair[1]) }
+            if pair[0] == "v1" { signature = String(pair[1]) }
         }
+        return (time, signature)
     }
 
     static func bytes(hex: String) -> [UInt8]? {
