@@ -39,6 +39,41 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         let minute = rest / 60_000 % 60
         let second = rest / 1000 % 60
         let milli = rest % 1000
+        if (0...9999).contains(year) {
+            // The common case, written straight into the string's storage: views render one of
+            // these per timestamp field, and interpolating padded pieces cost more than the rest
+            // of the conversion.
+            return String(unsafeUninitializedCapacity: 24) { buffer in
+                var index = 0
+                func put(_ value: Int64, _ width: Int) {
+                    var value = value
+                    for offset in stride(from: width - 1, through: 0, by: -1) {
+                        buffer[index + offset] = UInt8(truncatingIfNeeded: 0x30 + value % 10)
+                        value /= 10
+                    }
+                    index += width
+                }
+                func put(_ character: Unicode.Scalar) {
+                    buffer[index] = UInt8(ascii: character)
+                    index += 1
+                }
+                put(year, 4)
+                put("-")
+                put(month, 2)
+                put("-")
+                put(day, 2)
+                put("T")
+                put(hour, 2)
+                put(":")
+                put(minute, 2)
+                put(":")
+                put(second, 2)
+                put(".")
+                put(milli, 3)
+                put("Z")
+                return index
+            }
+        }
         func pad(_ value: Int64, _ width: Int) -> String {
             let text = String(value)
             return String(repeating: "0", count: max(0, width - text.count)) + text
