@@ -29,8 +29,8 @@ enum StreamIndexFlush {
             }
             heads.append((JournalKeys.head(name), JournalKeys.uint64(stream.head)))
         }
-        entries.sort { $0.key.lexicographicallyPrecedes($1.key) }
-        heads.sort { $0.key.lexicographicallyPrecedes($1.key) }
+        entries.sort { precedes($0.key, $1.key) }
+        heads.sort { precedes($0.key, $1.key) }
         for entry in entries {
             try transaction.put(in: databases.streams, key: entry.key, value: entry.value)
         }
@@ -39,5 +39,18 @@ enum StreamIndexFlush {
         }
         guard let meta = databases.meta else { throw LMDBError(code: EACCES, operation: "index flush", hint: "the journal is read-only") }
         try transaction.put(in: meta, key: JournalKeys.indexedThrough, value: JournalKeys.uint64(position))
+    }
+
+    /// Byte order, as LMDB compares keys: `memcmp`, then the shorter first. The generic
+    /// `lexicographicallyPrecedes` took about half of a flush's CPU time (`perf`; one flush sorts
+    /// 65,536 keys or more, on the writer thread, holding back that commit).
+    private static func precedes(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
+        let order = lhs.withUnsafeBufferPointer { left in
+            rhs.withUnsafeBufferPointer { right -> Int32 in
+                guard let leftBytes = left.baseAddress, let rightBytes = right.baseAddress else { return 0 }
+                return memcmp(leftBytes, rightBytes, min(left.count, right.count))
+            }
+        }
+        return order != 0 ? order < 0 : lhs.count < rhs.count
     }
 }
