@@ -60,7 +60,7 @@ public actor AggregateActor<A: Aggregate> {
     public func handle(_ command: A.Command, expectedVersion: UInt64? = nil) async throws(CommandError<A.Rejection>)
         -> CommandReceipt
     {
-        let pending = try await begin([(command, expectedVersion)]).get()
+        let pending = try await begin([Request(command: command, expectedVersion: expectedVersion)]).get()
         let outcome = pending.outcomes[0]
         guard case .success(let count) = outcome, count > 0 else {
             abandon(stale: false)
@@ -78,6 +78,12 @@ public actor AggregateActor<A: Aggregate> {
     }
 
     // MARK: - Two-phase use, for writes spanning several records
+
+    /// A command for ``begin(_:)``, with the version the record must be at (`nil`: any).
+    struct Request: Sendable {
+        var command: A.Command
+        var expectedVersion: UInt64?
+    }
 
     /// Commands decided against the actor's state but not yet journaled. The actor's turn stays
     /// taken until ``commit(_:firstPosition:recordedAt:)`` or ``abandon(stale:)``.
@@ -102,7 +108,10 @@ public actor AggregateActor<A: Aggregate> {
     /// Takes the actor's turn, recovers if needed, and decides `commands` in order, each against
     /// the state the previous ones leave. A refused command (rejection or expected-version
     /// mismatch) decides nothing and does not stop the others. On failure the turn is released.
-    func begin(_ commands: [(command: A.Command, expectedVersion: UInt64?)]) async
+    ///
+    /// Its loops go by index, like the registry's: this generic code is not specialised for the
+    /// aggregate, and generic iterators looked up type metadata on every step.
+    func begin(_ commands: [Request]) async
         -> Result<PendingWrite, CommandError<A.Rejection>>
     {
         await acquire()
@@ -118,7 +127,8 @@ public actor AggregateActor<A: Aggregate> {
         // provisional positions are replaced by the real ones on commit.
         var scratch: A.State?
         let provisionalTime = Timestamp.now()
-        for (index, item) in commands.enumerated() {
+        for index in commands.indices {
+            let item = commands[index]
             let currentVersion = version + UInt64(pending.events.count)
             if let expected = item.expectedVersion, expected != currentVersion {
                 pending.outcomes.append(.failure(.versionConflict(expected: expected, actual: currentVersion)))
@@ -135,15 +145,18 @@ public actor AggregateActor<A: Aggregate> {
             guard !events.isEmpty else { continue }
             if index < commands.count - 1 {
                 var next = scratch ?? state
-                for (offset, event) in events.enumerated() {
+                for offset in events.indices {
                     let eventVersion = currentVersion + 1 + UInt64(offset)
-                    aggregate.evolve(&next, with: event, at: EventPosition(position: 0, version: eventVersion, recordedAt: provisionalTime))
+                    aggregate.evolve(&next, with: events[offset], at: EventPosition(position: 0, version: eventVersion, recordedAt: provisionalTime))
                 }
                 scratch = next
             }
             pending.events.append(contentsOf: events)
         }
-        pending.encoded = pending.events.map(aggregate.encode)
+        pending.encoded.reserveCapacity(pending.events.count)
+        for index in pending.events.indices {
+            pending.encoded.append(aggregate.encode(pending.events[index]))
+        }
         return .success(pending)
     }
 
@@ -153,13 +166,13 @@ public actor AggregateActor<A: Aggregate> {
     ///   - firstPosition: the journal position of the first of these events.
     ///   - recordedAt: the commit time the journal gave them.
     func commit(_ pending: PendingWrite, firstPosition: UInt64, recordedAt: Timestamp) {
-        for (offset, event) in pending.events.enumerated() {
+        for offset in pending.events.indices {
             let eventPosition = EventPosition(
                 position: firstPosition + UInt64(offset),
                 version: pending.baseVersion + 1 + UInt64(offset),
                 recordedAt: recordedAt
             )
-            aggregate.evolve(&state, with: event, at: eventPosition)
+            aggregate.evolve(&state, with: pending.events[offset], at: eventPosition)
         }
         if !pending.events.isEmpty {
             version = pending.baseVersion + UInt64(pending.events.count)
