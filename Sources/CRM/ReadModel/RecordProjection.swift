@@ -109,7 +109,7 @@ public actor RecordProjection: Projection {
         for id in ids {
             guard var record = records[id], let before = referencesBefore[id] else { continue }
             if !record.wasStored { added += 1 }
-            record.viewJSON = view(of: record, id: id)?.json.jsonBytes() ?? []
+            record.viewJSON = view(of: record, id: id)?.jsonBytes() ?? []
             changes.put(record.encoded(), forKey: RecordKeys.record(id))
             let after = references(of: record)
             for (index, field) in referenceFields.enumerated() {

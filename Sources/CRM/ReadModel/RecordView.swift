@@ -30,4 +30,27 @@ public struct RecordView: Sendable, Hashable {
             "fields": .object(fields),
         ]
     }
+
+    /// The bytes of ``json``, written straight out rather than through a `JSONValue` tree: the
+    /// read models render one with every change they fold in.
+    public func jsonBytes() -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(128 + 32 * fields.count)
+        bytes.append(contentsOf: #"{"id":"#.utf8)
+        JSONValue.string(id).write(to: &bytes)
+        bytes.append(contentsOf: #","aggregate":"#.utf8)
+        JSONValue.string(recordType.rawValue).write(to: &bytes)
+        bytes.append(contentsOf: #","version":"#.utf8)
+        bytes.append(contentsOf: String(version).utf8)
+        bytes.append(contentsOf: #","deleted":"#.utf8)
+        bytes.append(contentsOf: (deleted ? "true" : "false").utf8)
+        bytes.append(contentsOf: #","position":"#.utf8)
+        bytes.append(contentsOf: String(position).utf8)
+        bytes.append(contentsOf: #","updatedAt":"#.utf8)
+        JSONValue.string(updatedAt.iso8601).write(to: &bytes)
+        bytes.append(contentsOf: #","fields":"#.utf8)
+        JSONValue.object(fields).write(to: &bytes)
+        bytes.append(UInt8(ascii: "}"))
+        return bytes
+    }
 }
