@@ -37,6 +37,38 @@ struct ProjectionStoreTests {
         return keys
     }
 
+    /// Read models write through LMDB's memory map (`MDB_WRITEMAP`); the map must still grow
+    /// under them, and what was written before and after must read back, also after a reopen.
+    @Test func lmdbStorageGrowsItsMapUnderWritesThroughTheMap() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.path + "/readmodels"
+        let value = [UInt8](repeating: 0xA5, count: 3000)
+        func key(_ index: Int) -> [UInt8] { bytes(String(format: "record-%06d", index)) }
+        do {
+            let storage = try LMDBProjectionStorage(directory: path, initialMapSize: 1 << 20)
+            let store = try storage.store(named: "clients", stamp: "v1")
+            for batch in 0..<8 {
+                var changes = ProjectionChanges(checkpoint: ProjectionCheckpoint(position: UInt64(batch + 1)))
+                for index in batch * 500..<(batch + 1) * 500 { changes.put(value + [UInt8(index % 251)], forKey: key(index)) }
+                try store.commit(changes)
+            }
+            #expect(storage.environment.mapSize > 1 << 20)
+            #expect(try store.values(forKeys: [key(0), key(3999)]) == [value + [0], value + [UInt8(3999 % 251)]])
+            try storage.close()
+        }
+        let reopened = try LMDBProjectionStorage(directory: path, initialMapSize: 1 << 20)
+        let store = try reopened.store(named: "clients", stamp: "v1")
+        #expect(try store.checkpoint().position == 8)
+        var count = 0
+        try store.scan(from: []) { key, stored in
+            count += 1
+            return stored.count == value.count + 1
+        }
+        #expect(count == 4000)
+        try reopened.close()
+    }
+
     @Test(arguments: Kind.allCases)
     func aCommitStoresItsWritesInKeyOrderWithItsCheckpoint(kind: Kind) throws {
         try withStorage(kind) { storage in
