@@ -11,13 +11,8 @@ import DequeModule
 public actor AggregateActor<A: Aggregate> {
     /// The stream (record) this actor hosts.
     public nonisolated let stream: StreamName
-    private let aggregate: A
-    private let journal: any Journal
-    private let snapshots: (any AggregateSnapshotStore)?
-    private let codec: SnapshotCodec<A.State>?
-    private let snapshotEvery: UInt64
-    /// The stamp snapshots are saved and loaded with: the build and the state's encoding.
-    private let snapshotStamp: String
+    /// What this actor shares with every other actor of its record type.
+    private let host: AggregateHost<A>
     /// The version of the last snapshot saved or loaded.
     private var snapshotVersion: UInt64 = 0
 
@@ -28,6 +23,13 @@ public actor AggregateActor<A: Aggregate> {
 
     private var busy = false
     private var waiting: Deque<CheckedContinuation<Void, Never>> = []
+
+    private var aggregate: A { host.aggregate }
+    private var journal: any Journal { host.journal }
+    private var snapshots: (any AggregateSnapshotStore)? { host.snapshots }
+    private var codec: SnapshotCodec<A.State>? { host.codec }
+    private var snapshotEvery: UInt64 { host.snapshotEvery }
+    private var snapshotStamp: String { host.snapshotStamp }
 
     /// An actor for `stream`; its state is recovered from `journal` on first use, starting from
     /// its snapshot in `snapshots` when there is a usable one.
@@ -43,14 +45,17 @@ public actor AggregateActor<A: Aggregate> {
         snapshotEvery: UInt64 = 100,
         buildIdentity: String = "unversioned"
     ) {
+        self.init(
+            stream: stream,
+            host: AggregateHost(aggregate: aggregate, journal: journal, snapshots: snapshots, snapshotEvery: snapshotEvery, buildIdentity: buildIdentity)
+        )
+    }
+
+    /// An actor for `stream` sharing `host` with the other actors of its record type.
+    init(stream: StreamName, host: AggregateHost<A>) {
         self.stream = stream
-        self.aggregate = aggregate
-        self.journal = journal
-        self.state = aggregate.initialState
-        self.codec = snapshots == nil ? nil : SnapshotCodec.of(aggregate)
-        self.snapshots = codec == nil ? nil : snapshots
-        self.snapshotEvery = max(1, snapshotEvery)
-        self.snapshotStamp = "build \(buildIdentity); \(codec?.stamp ?? "")"
+        self.host = host
+        self.state = host.aggregate.initialState
     }
 
     /// Runs `command` to completion: decides, appends durably, evolves, and returns the receipt.
@@ -320,5 +325,28 @@ public actor AggregateActor<A: Aggregate> {
         } else {
             busy = false
         }
+    }
+}
+
+/// What every actor of one record type shares: the aggregate, the journal, the snapshot settings.
+/// Held once per type by the registry rather than copied into each actor, where these fields
+/// (and a stamp string built per actor) made up about a fifth of a resident record's heap.
+final class AggregateHost<A: Aggregate>: Sendable {
+    let aggregate: A
+    let journal: any Journal
+    let snapshots: (any AggregateSnapshotStore)?
+    let codec: SnapshotCodec<A.State>?
+    let snapshotEvery: UInt64
+    /// The stamp snapshots are saved and loaded with: the build and the state's encoding.
+    let snapshotStamp: String
+
+    init(aggregate: A, journal: any Journal, snapshots: (any AggregateSnapshotStore)?, snapshotEvery: UInt64, buildIdentity: String) {
+        self.aggregate = aggregate
+        self.journal = journal
+        let codec = snapshots == nil ? nil : SnapshotCodec.of(aggregate)
+        self.codec = codec
+        self.snapshots = codec == nil ? nil : snapshots
+        self.snapshotEvery = max(1, snapshotEvery)
+        self.snapshotStamp = "build \(buildIdentity); \(codec?.stamp ?? "")"
     }
 }

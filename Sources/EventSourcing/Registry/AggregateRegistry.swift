@@ -25,7 +25,8 @@ public final class AggregateRegistry<A: Aggregate>: Sendable {
 
     private let journal: any Journal
     private let snapshots: (any AggregateSnapshotStore)?
-    private let aggregates: [String: A]
+    /// Per category: what its records' actors share.
+    private let hosts: [String: AggregateHost<A>]
     /// The settings this registry runs with.
     public let configuration: RegistryConfiguration
     private let state = Mutex(State())
@@ -38,8 +39,16 @@ public final class AggregateRegistry<A: Aggregate>: Sendable {
         configuration: RegistryConfiguration = .init(),
         snapshots: (any AggregateSnapshotStore)? = nil
     ) {
+        self.hosts = aggregates.mapValues { aggregate in
+            AggregateHost(
+                aggregate: aggregate,
+                journal: journal,
+                snapshots: snapshots,
+                snapshotEvery: configuration.snapshotEvery,
+                buildIdentity: configuration.buildIdentity
+            )
+        }
         self.journal = journal
-        self.aggregates = aggregates
         self.configuration = configuration
         self.snapshots = snapshots
     }
@@ -280,7 +289,7 @@ public final class AggregateRegistry<A: Aggregate>: Sendable {
     // MARK: - Entries
 
     private func checkOut(_ stream: StreamName) throws(RegistryError<A.Rejection>) -> AggregateActor<A> {
-        guard let aggregate = aggregates[stream.category] else { throw .unknownCategory(stream.category) }
+        guard let host = hosts[stream.category] else { throw .unknownCategory(stream.category) }
         let now = ContinuousClock.now
         let (actor, activated) = state.withLock { state in
             if let index = state.entries.index(forKey: stream) {
@@ -288,14 +297,7 @@ public final class AggregateRegistry<A: Aggregate>: Sendable {
                 state.entries.values[index].lastUsed = now
                 return (state.entries.values[index].actor, false)
             }
-            let actor = AggregateActor(
-                stream: stream,
-                aggregate: aggregate,
-                journal: journal,
-                snapshots: snapshots,
-                snapshotEvery: configuration.snapshotEvery,
-                buildIdentity: configuration.buildIdentity
-            )
+            let actor = AggregateActor(stream: stream, host: host)
             state.entries[stream] = Entry(actor: actor, inFlight: 1, lastUsed: now)
             state.activations += 1
             return (actor, true)
