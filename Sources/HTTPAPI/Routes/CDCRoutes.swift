@@ -10,7 +10,6 @@ struct CDCRoutes {
 
     func register(on router: Router<TributaryRequestContext>) {
         router.post("/v1/cdc") { request, context in
-            var request = request
             let buffer = try await request.body.collect(upTo: tributary.configuration.maxBodySize)
             if let verifier = tributary.cdcSignatures,
                 let refusal = verifier.refusal(header: request.headers[CDCSignatureVerifier.headerName], body: buffer.readableBytesView)
