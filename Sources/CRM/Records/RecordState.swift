@@ -31,7 +31,7 @@ public struct RecordState: Sendable, Hashable {
     ///
     /// Rebuilt from the events' metadata whenever the record is recovered, so it is as durable as
     /// the journal: a re-delivered change is recognised after a restart too.
-    public internal(set) var recordedChanges: Set<ChangeKey> = []
+    public internal(set) var recordedChanges = ChangeKeySet()
     /// Why the record must be read again from Salesforce, and since which commit; `nil` when it
     /// need not be. Cleared by a re-read (`source: gap-fill`).
     public internal(set) var reread: RereadMark?
