@@ -55,8 +55,10 @@ enum Memory {
         let atEnd = samples[samples.count - 1]
         // Flat means: no growth with the record count once the cap is in force. Past the cap the
         // registry evicts down to it and the allocator settles, so the check compares the end
-        // with the second half's start (at least twice the cap), and reports the rest.
-        let settled = samples.first { $0.records >= max(2 * cap, settings.populate / 2) } ?? atCap
+        // with the middle of the stretch past the cap, and reports the rest. (It once started
+        // at twice the cap, which with `--populate` at exactly twice the cap compared the last
+        // sample with itself.)
+        let settled = samples.first { $0.records >= cap + (settings.populate - cap) / 2 } ?? atCap
         func growth(from sample: (records: Int, anonymous: Int, file: Int)) -> Double {
             Double(atEnd.anonymous - sample.anonymous) / Double(max(sample.anonymous, 1))
         }
