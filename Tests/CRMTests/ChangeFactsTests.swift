@@ -1,0 +1,33 @@
+import CRM
+import JSON
+import Testing
+
+@Suite("ChangeFacts")
+struct ChangeFactsTests {
+    static let everything = ChangeFacts(
+        source: .cdc, entity: "Account", changeType: "UPDATE", transactionKey: "0004d6a0-8d5a-6e0d-2c5b-3d1a7f9e0b11",
+        sequenceNumber: 3, commitTimestamp: 1_654_900_954_000, commitNumber: 11_000_000_000_123, commitUser: "0055f000005mc66AAA",
+        changeOrigin: "com/salesforce/api/rest/62.0", replayId: "42", schemaId: "W1ayyXPqg5d0qk9GkQKqgA",
+        eventBridgeID: "5c42b99e-e005-43b3-c744-07c1c6b2f8a0", idempotencyKey: "order-7", backfillJob: "job-1", requestID: "req-9"
+    )
+
+    @Test(arguments: [everything, ChangeFacts(source: .backfill, entity: "Opportunity"), ChangeFacts(source: .api, entity: "Contract", requestID: "r")])
+    func factsComeBackFromTheirMetadata(facts: ChangeFacts) {
+        #expect(ChangeFacts(metadata: facts.metadata) == facts)
+    }
+
+    @Test func unknownMembersAreIgnoredAndSourceAndEntityAreRequired() {
+        var metadata = Self.everything.metadata
+        metadata["addedLater"] = "something new"
+        #expect(ChangeFacts(metadata: metadata) == Self.everything)
+        var noSource = metadata
+        noSource["source"] = nil
+        #expect(ChangeFacts(metadata: noSource) == nil)
+        var unknownSource = metadata
+        unknownSource["source"] = "fax"
+        #expect(ChangeFacts(metadata: unknownSource) == nil)
+        var noEntity = metadata
+        noEntity["entity"] = nil
+        #expect(ChangeFacts(metadata: noEntity) == nil)
+    }
+}
