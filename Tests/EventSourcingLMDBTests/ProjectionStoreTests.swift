@@ -37,9 +37,9 @@ struct ProjectionStoreTests {
         return keys
     }
 
-    /// Read models write through LMDB's memory map (`MDB_WRITEMAP`); the map must still grow
-    /// under them, and what was written before and after must read back, also after a reopen.
-    @Test func lmdbStorageGrowsItsMapUnderWritesThroughTheMap() throws {
+    /// The read models' map grows under their writes (it starts small here), and what was
+    /// written before and after the growth reads back, also after a reopen.
+    @Test func lmdbStorageGrowsItsMapUnderItsWrites() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let path = directory.path + "/readmodels"

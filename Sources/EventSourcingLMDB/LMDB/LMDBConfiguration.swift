@@ -11,10 +11,6 @@ public struct LMDBConfiguration: Sendable, Hashable {
     public var relaxedDurability: Bool
     /// Open read-only (for verify, export and backup against a live server).
     public var readOnly: Bool
-    /// When true, LMDB writes pages straight into its memory map (`MDB_WRITEMAP`) instead of
-    /// copying every dirty page out with `pwrite` at commit. Only for data that can be rebuilt:
-    /// a stray write through the map could reach the file. Off by default.
-    public var writeMap: Bool
 
     /// Settings; the defaults suit the journal.
     public init(
@@ -22,14 +18,12 @@ public struct LMDBConfiguration: Sendable, Hashable {
         maxDatabases: UInt32 = 16,
         maxReaders: UInt32 = 1024,
         relaxedDurability: Bool = false,
-        readOnly: Bool = false,
-        writeMap: Bool = false
+        readOnly: Bool = false
     ) {
         self.initialMapSize = initialMapSize
         self.maxDatabases = maxDatabases
         self.maxReaders = maxReaders
         self.relaxedDurability = relaxedDurability
         self.readOnly = readOnly
-        self.writeMap = writeMap
     }
 }

@@ -45,7 +45,6 @@ public final class LMDBEnvironment: @unchecked Sendable {
             var flags = UInt32(MDB_NOTLS) | UInt32(MDB_NORDAHEAD)
             if configuration.relaxedDurability { flags |= UInt32(MDB_NOSYNC) }
             if configuration.readOnly { flags |= UInt32(MDB_RDONLY) }
-            if configuration.writeMap, !configuration.readOnly { flags |= UInt32(MDB_WRITEMAP) }
             try check(mdb_env_open(environment, path, flags, 0o644), "mdb_env_open \(path)")
             // An existing environment may be larger than the initial size: adopt its size.
             try check(mdb_env_set_mapsize(environment, 0), "mdb_env_set_mapsize")

@@ -58,7 +58,7 @@ public final class LMDBProjectionStorage: ProjectionStorage {
         discardedAfterMachineCrash = try Self.discardIfUnsafe(directory: directory)
         environment = try LMDBEnvironment(
             path: directory,
-            configuration: LMDBConfiguration(initialMapSize: initialMapSize, maxDatabases: 64, relaxedDurability: true, writeMap: true)
+            configuration: LMDBConfiguration(initialMapSize: initialMapSize, maxDatabases: 64, relaxedDurability: true)
         )
         catalog = try environment.openDatabase("catalog")
         try Self.writeSession(Array("open \(Self.bootID())\n".utf8), directory: directory)
