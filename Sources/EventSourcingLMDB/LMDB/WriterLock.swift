@@ -29,10 +29,17 @@ final class WriterLock: Sendable {
         self.descriptor = Mutex(descriptor)
     }
 
-    /// Releases the lock (closing the file releases it); later calls do nothing.
+    /// Releases the lock; later calls do nothing.
+    ///
+    /// Unlocked explicitly before closing: closing alone leaves the lock held while any copy of
+    /// the descriptor lives, such as the one a child process forked by another thread holds
+    /// until it runs `exec` (the tests start servers while other tests reopen journals).
     func release() {
         descriptor.withLock { descriptor in
-            if descriptor >= 0 { Glibc.close(descriptor) }
+            if descriptor >= 0 {
+                flock(descriptor, LOCK_UN)
+                Glibc.close(descriptor)
+            }
             descriptor = -1
         }
     }
