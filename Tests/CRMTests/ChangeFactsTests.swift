@@ -30,4 +30,20 @@ struct ChangeFactsTests {
         noEntity["entity"] = nil
         #expect(ChangeFacts(metadata: noEntity) == nil)
     }
+
+    @Test func aFactOfTheWrongTypeIsLeftOutAndAWrongSourceOrEntityRefusesTheWhole() {
+        var metadata = Self.everything.metadata
+        metadata["sequenceNumber"] = "3"
+        metadata["commitUser"] = 5
+        var expected = Self.everything
+        expected.sequenceNumber = nil
+        expected.commitUser = nil
+        #expect(ChangeFacts(metadata: metadata) == expected)
+        var numericSource = metadata
+        numericSource["source"] = 1
+        #expect(ChangeFacts(metadata: numericSource) == nil)
+        var listEntity = metadata
+        listEntity["entity"] = ["Account"]
+        #expect(ChangeFacts(metadata: listEntity) == nil)
+    }
 }

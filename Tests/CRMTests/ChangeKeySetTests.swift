@@ -7,6 +7,14 @@ struct ChangeKeySetTests {
         ChangeKey(transactionKey: "0004d6a0-8d5a-\(index)", sequenceNumber: Int64(index % 3), changeType: index % 2 == 0 ? "UPDATE" : "CREATE")
     }
 
+    @Test func anEmptySetHoldsNothingAndEqualsAnotherEmptyOne() {
+        let keys = ChangeKeySet()
+        #expect(keys.count == 0)
+        #expect(!keys.contains(key(0)))
+        #expect(Array(keys).isEmpty)
+        #expect(keys == ChangeKeySet())
+    }
+
     @Test(arguments: [1, ChangeKeySet.arrayLimit, ChangeKeySet.arrayLimit + 1, 100])
     func holdsEachKeyOnceAtAnySize(count: Int) {
         var keys = ChangeKeySet()

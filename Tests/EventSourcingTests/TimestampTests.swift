@@ -15,6 +15,8 @@ struct TimestampTests {
         (-86_400_000, "1969-12-31T00:00:00.000Z"),
         (253_402_300_799_999, "9999-12-31T23:59:59.999Z"),
         (253_402_300_800_000, "10000-01-01T00:00:00.000Z"),
+        (-62_167_219_200_000, "0000-01-01T00:00:00.000Z"),
+        (-62_167_219_200_001, "-0001-12-31T23:59:59.999Z"),
     ])
     func iso8601FormatsUTCWithMilliseconds(millis: Int64, text: String) {
         #expect(Timestamp(millisecondsSinceEpoch: millis).iso8601 == text)

@@ -49,7 +49,9 @@ public struct ChangeKeySet: Sendable, Hashable, Sequence {
     /// Equal when they hold the same keys, in whatever order they were added.
     public static func == (lhs: ChangeKeySet, rhs: ChangeKeySet) -> Bool {
         guard lhs.count == rhs.count else { return false }
-        return lhs.allSatisfy(rhs.contains)
+        // The same count means the same form: past `arrayLimit` both are sets.
+        if let left = lhs.large, let right = rhs.large { return left == right }
+        return lhs.small.allSatisfy(rhs.small.contains)
     }
 
     public func hash(into hasher: inout Hasher) {

@@ -86,7 +86,9 @@ public actor AggregateActor<A: Aggregate> {
 
     /// A command for ``begin(_:)``, with the version the record must be at (`nil`: any).
     struct Request: Sendable {
+        /// The command to decide.
         var command: A.Command
+        /// The version the record must be at for the command to run (`nil`: any).
         var expectedVersion: UInt64?
     }
 
@@ -332,14 +334,21 @@ public actor AggregateActor<A: Aggregate> {
 /// Held once per type by the registry rather than copied into each actor, where these fields
 /// (and a stamp string built per actor) made up about a fifth of a resident record's heap.
 final class AggregateHost<A: Aggregate>: Sendable {
+    /// The aggregate definition: decide, evolve, the events' stored form.
     let aggregate: A
+    /// Where the records' events are appended and read back from.
     let journal: any Journal
+    /// Where snapshots go; `nil` without a store or when the state has no snapshot codec.
     let snapshots: (any AggregateSnapshotStore)?
+    /// How the state is encoded in snapshots; `nil` when nothing is snapshotted.
     let codec: SnapshotCodec<A.State>?
+    /// A snapshot is saved after this many events since the last one (at least 1).
     let snapshotEvery: UInt64
     /// The stamp snapshots are saved and loaded with: the build and the state's encoding.
     let snapshotStamp: String
 
+    /// What the actors of `aggregate`'s records share; `buildIdentity` goes into the snapshot
+    /// stamp, so snapshots of another build are ignored.
     init(aggregate: A, journal: any Journal, snapshots: (any AggregateSnapshotStore)?, snapshotEvery: UInt64, buildIdentity: String) {
         self.aggregate = aggregate
         self.journal = journal

@@ -10,15 +10,18 @@ import NIOCore
 enum Memory {
     /// Records between two memory samples.
     static let sampleEvery = 50_000
-    /// How much anonymous memory may grow over the second half of the run and still count as flat.
+    /// How much anonymous memory may grow over the second half of the stretch past the cap and
+    /// still count as flat.
     static let flatTolerance = 0.10
 
     static func run(_ settings: RunSettings, recorder: Recorder, group: any EventLoopGroup) async throws -> ScenarioOutcome {
         guard let server = settings.server, let cap = settings.maxResident else {
             throw SimulationError("memory samples the server's memory under a cap: run it with --start-server and --max-resident")
         }
-        guard settings.populate >= 2 * cap else {
-            throw SimulationError("--populate (\(settings.populate)) must be at least twice --max-resident (\(cap)) to see memory past the cap")
+        guard settings.populate >= 2 * cap, settings.populate - cap >= 2 * sampleEvery else {
+            throw SimulationError(
+                "--populate (\(settings.populate)) must be at least twice --max-resident (\(cap)) and \(2 * sampleEvery) past it, to see memory past the cap"
+            )
         }
         let client = try await SimClient.connect(settings.target, group: group)
         var options = settings.traffic
