@@ -59,6 +59,8 @@ struct ReadYourWritesWaitTests {
         await #expect(throws: Problem.self) {
             try await waits.wait(for: request("minPosition=2&wait=600000"), on: PositionWatch(position: 0))
         }
-        #expect(ContinuousClock.now - started < .seconds(10))
+        // Far below the 600 s asked for, far above the 30 ms cap: the full suite runs many tests
+        // at once on two cores, and this one once took 10.5 s to be scheduled again.
+        #expect(ContinuousClock.now - started < .seconds(120))
     }
 }
