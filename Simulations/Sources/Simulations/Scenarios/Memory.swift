@@ -8,8 +8,6 @@ import NIOCore
 /// and read-model pages (file-backed, page cache) grow with the data. Needs a server the runner
 /// started.
 enum Memory {
-    /// Records between two memory samples.
-    static let sampleEvery = 50_000
     /// How much anonymous memory may grow over the second half of the stretch past the cap and
     /// still count as flat.
     static let flatTolerance = 0.10
@@ -18,6 +16,7 @@ enum Memory {
         guard let server = settings.server, let cap = settings.maxResident else {
             throw SimulationError("memory samples the server's memory under a cap: run it with --start-server and --max-resident")
         }
+        let sampleEvery = max(1, settings.memorySampleEvery)
         guard settings.populate >= 2 * cap, settings.populate - cap >= 2 * sampleEvery else {
             throw SimulationError(
                 "--populate (\(settings.populate)) must be at least twice --max-resident (\(cap)) and \(2 * sampleEvery) past it, to see memory past the cap"

@@ -26,6 +26,8 @@ public struct RunSettings: Sendable {
     public var server: ServerProcess?
     /// The resident-record cap the runner started the server with, if any.
     public var maxResident: Int?
+    /// The `memory` scenario: records created between two memory samples.
+    public var memorySampleEvery = 50_000
     /// The simulated Salesforce org the runner serves to the server (backfill).
     public var org: SalesforceOrg?
 
