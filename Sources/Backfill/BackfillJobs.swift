@@ -28,8 +28,7 @@ public actor BackfillJobs: Projection {
         applied.advance(to: try store.checkpoint().position)
     }
 
-    public func apply(_ events: [RecordedEvent]) throws {
-        guard let last = events.last else { return }
+    public func apply(_ events: [RecordedEvent], through end: UInt64) throws {
         var changed: Set<String> = []
         for event in events {
             if event.stream.category == BackfillEvent.category {
@@ -75,7 +74,7 @@ public actor BackfillJobs: Projection {
             }
         }
         guard !changed.isEmpty else { return }
-        var changes = ProjectionChanges(checkpoint: ProjectionCheckpoint(position: last.position))
+        var changes = ProjectionChanges(checkpoint: ProjectionCheckpoint(position: end))
         for id in changed {
             guard let job = jobs[id] else { continue }
             changes.put(job.stored.jsonBytes(), forKey: Array(id.utf8))

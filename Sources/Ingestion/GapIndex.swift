@@ -42,8 +42,8 @@ public actor GapIndex: SnapshottableProjection {
     /// An empty index.
     public init() {}
 
-    public func apply(_ events: [RecordedEvent]) {
-        if let last = events.last { statePosition = max(statePosition, last.position) }
+    public func apply(_ events: [RecordedEvent], through end: UInt64) {
+        statePosition = max(statePosition, end)
         for event in events {
             if event.stream.category == EntityResyncRequest.category {
                 if event.type == EntityResyncRequest.completedEventType {

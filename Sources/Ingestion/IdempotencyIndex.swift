@@ -47,8 +47,8 @@ public actor IdempotencyIndex: SnapshottableProjection {
         self.startupPosition = startupPosition
     }
 
-    public func apply(_ events: [RecordedEvent]) {
-        if let last = events.last { statePosition = max(statePosition, last.position) }
+    public func apply(_ events: [RecordedEvent], through end: UInt64) {
+        statePosition = max(statePosition, end)
         for event in events {
             guard let key = event.metadata["idempotencyKey"]?.stringValue else { continue }
             guard let type = RecordType(rawValue: event.stream.category),

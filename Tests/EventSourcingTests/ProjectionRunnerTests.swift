@@ -147,6 +147,33 @@ struct ProjectionRunnerTests {
         #expect(await restored.positions == [13, 14, 15])
     }
 
+    @Test func aProjectionOfSomeCategoriesIsHandedOnlyTheirEventsAndStandsAtTheEndOfEachPage() async throws {
+        let journal = InMemoryJournal()
+        // Positions 1…30 alternate over three categories: a, b, c, a, b, c, …
+        for n in 0..<30 {
+            let stream = StreamName(category: ["a", "b", "c"][n % 3], id: "\(n % 2)")
+            try await journal.append(AppendRequest(stream: stream, expectedVersion: .any, events: [NewEvent(type: "E", data: [:])]))
+        }
+        let onlyA = RecordingProjection(name: "a", categories: ["a"])
+        let aAndC = RecordingProjection(name: "a+c", categories: ["c", "a"])
+        let nothing = RecordingProjection(name: "none", categories: ["z"])
+        let everything = RecordingProjection(name: "all")
+        let runner = ProjectionRunner(journal: journal, projections: [onlyA, aAndC, nothing, everything], batchSize: 8, logger: logger)
+
+        try await whileRunning(runner) {
+            for projection in [onlyA, aAndC, nothing, everything] { await projection.applied.wait(until: 30) }
+        }
+
+        #expect(await onlyA.positions == Array(stride(from: 1, through: 30, by: 3)))
+        #expect(await aAndC.positions == (1...30).filter { $0 % 3 != 2 })
+        #expect(await nothing.positions == [])
+        #expect(await everything.positions == Array(1...30))
+        // Every page (of 8 positions) ends where the projection stands, its own events or not.
+        #expect(await nothing.ends == [8, 16, 24, 30])
+        #expect(await onlyA.ends == [8, 16, 24, 30])
+        #expect(nothing.applied.position == 30)
+    }
+
     // MARK: - Failure
 
     @Test func aJournalReadFailureStopsTheRunnerWithTheError() async throws {

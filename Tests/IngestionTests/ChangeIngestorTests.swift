@@ -23,7 +23,7 @@ struct ChangeIngestorTests {
 
     /// Feeds the gap index everything journaled so far, as the projection runner would.
     private func catchUpGaps() async throws {
-        await ingestor.gaps.apply(try await journal.readAll(after: 0, limit: 1000))
+        try await ingestor.gaps.apply(try await journal.readAll(after: 0, limit: 1000))
     }
 
     private func change(

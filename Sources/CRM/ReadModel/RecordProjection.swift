@@ -16,6 +16,8 @@ import JSON
 public actor RecordProjection: Projection {
     public nonisolated let name: String
     public nonisolated let applied = PositionWatch()
+    /// The record type's stream category: the runner hands this projection its events only.
+    public nonisolated let categories: Set<String>?
     /// The record type this projection serves.
     public nonisolated let recordType: RecordType
     /// The mapping this projection's views follow.
@@ -48,6 +50,7 @@ public actor RecordProjection: Projection {
     private init(mapping: EntityMapping, store: any ProjectionStore, checkpoint: ProjectionCheckpoint) {
         self.recordType = mapping.recordType
         self.name = mapping.recordType.rawValue
+        self.categories = [mapping.recordType.rawValue]
         self.aggregate = SalesforceRecord(type: mapping.recordType)
         self.mapping = mapping
         self.store = store
@@ -75,8 +78,7 @@ public actor RecordProjection: Projection {
     /// Folds `events` into the stored records and commits them with the new checkpoint. Throws
     /// when the store fails (a full disk); the store is then unchanged and the events can be
     /// applied again.
-    public func apply(_ events: [RecordedEvent]) throws {
-        guard let last = events.last else { return }
+    public func apply(_ events: [RecordedEvent], through end: UInt64) throws {
         let category = recordType.rawValue
         var decoded: [(id: String, event: RecordEvent, at: EventPosition)] = []
         var undecodableNow = 0
@@ -91,7 +93,7 @@ public actor RecordProjection: Projection {
             decoded.append((id, event, EventPosition(position: recorded.position, version: recorded.version, recordedAt: recorded.recordedAt)))
             if seen.insert(id).inserted { ids.append(id) }
         }
-        guard !decoded.isEmpty || undecodableNow > 0 || last.position >= storedPosition &+ Self.checkpointLag else { return }
+        guard !decoded.isEmpty || undecodableNow > 0 || end >= storedPosition &+ Self.checkpointLag else { return }
 
         // Each record touched is read once, folded through all its events, and written once.
         var records: [String: StoredRecord] = [:]
@@ -105,7 +107,7 @@ public actor RecordProjection: Projection {
             records[change.id]?.apply(change.event, at: change.at)
         }
         var added = 0
-        var changes = ProjectionChanges(checkpoint: ProjectionCheckpoint(position: last.position))
+        var changes = ProjectionChanges(checkpoint: ProjectionCheckpoint(position: end))
         for id in ids {
             guard var record = records[id], let before = referencesBefore[id] else { continue }
             if !record.wasStored { added += 1 }
@@ -126,7 +128,7 @@ public actor RecordProjection: Projection {
         try store.commit(changes)
         recordCount += added
         undecodable += undecodableNow
-        storedPosition = last.position
+        storedPosition = end
     }
 
     /// The values of the reference fields (in `referenceFields` order) of a record with content;

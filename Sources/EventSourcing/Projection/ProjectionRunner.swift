@@ -3,8 +3,10 @@ import ServiceLifecycle
 
 /// The service that follows the journal and feeds every projection, until graceful shutdown.
 ///
-/// It reads each page of the log once and hands it to all projections concurrently; a projection
-/// that is already past some of those events (restored from a snapshot) skips them. While they
+/// It reads each page of the log once, sorts it by stream category once for the projections that
+/// fold only some categories (each record type's read model), and hands every projection its
+/// share concurrently; a projection that is already past some of those events (restored from a
+/// snapshot) skips them. While they
 /// apply a full page, the next one is already being read and decoded. When the
 /// log is exhausted it waits for the journal's next commit rather than polling. The set of
 /// projections is asked for on every page, so a rebuilt projection swapped in is fed from
@@ -16,21 +18,24 @@ public struct ProjectionRunner: Service {
     private let projections: @Sendable () -> [any Projection]
     private let batchSize: Int
     private let logger: Logger
-    /// The most events handed to a projection in one `apply`.
-    static let applySlice = 512
+    /// The most events handed to a projection in one `apply`. Each apply of a stored read model
+    /// is one commit, so larger slices write each B-tree page fewer times: a full replay took 7%
+    /// less time with pages of 8,192 and slices of 2,048 than with 2,048 and 512, with no loss
+    /// under `cdc-batch`. A slice of 2,048 holds a pool thread for about 50 ms.
+    static let applySlice = 2048
 
     /// The pause before a projection that failed to apply events is handed them again.
     private let retryDelay: Duration
 
     /// A runner feeding `projections` from `journal`, `batchSize` events per read.
-    public init(journal: any Journal, projections: [any Projection], batchSize: Int = 2048, retryDelay: Duration = .seconds(1), logger: Logger) {
+    public init(journal: any Journal, projections: [any Projection], batchSize: Int = 8192, retryDelay: Duration = .seconds(1), logger: Logger) {
         self.init(journal: journal, batchSize: batchSize, retryDelay: retryDelay, logger: logger) { projections }
     }
 
     /// A runner feeding whatever projections `projections` returns at each page.
     public init(
         journal: any Journal,
-        batchSize: Int = 2048,
+        batchSize: Int = 8192,
         retryDelay: Duration = .seconds(1),
         logger: Logger,
         projections: @escaping @Sendable () -> [any Projection]
@@ -94,28 +99,34 @@ public struct ProjectionRunner: Service {
                 prefetched = (last.position, Task { try await journal.readAll(after: last.position, limit: batchSize) })
             }
             let logger = self.logger
+            let pages = Self.pages(of: events, for: projections)
             let outcomes = await withTaskGroup(of: (ObjectIdentifier, Bool).self) { group in
                 for projection in projections {
+                    let page = pages[projection.categories] ?? events
                     group.addTask {
                         let from = projection.applied.position
                         guard from < last.position else { return (ObjectIdentifier(projection), true) }
-                        let pending = from < events[0].position ? events : events.filter { $0.position > from }
-                        // In slices: each apply holds a thread of the shared pool for its whole
-                        // slice, and a long one would starve every other task (two cores, two threads).
-                        for start in stride(from: 0, to: pending.count, by: Self.applySlice) {
-                            let slice = Array(pending[start..<min(pending.count, start + Self.applySlice)])
-                            do {
-                                try await projection.apply(slice)
-                            } catch {
-                                logger.error(
-                                    "projection failed to apply events; it will be handed them again",
-                                    metadata: ["projection": "\(projection.name)", "after": "\(projection.applied.position)", "error": "\(error)"]
-                                )
-                                return (ObjectIdentifier(projection), false)
-                            }
-                            projection.applied.advance(to: slice[slice.count - 1].position)
+                        let pending = from < (page.first?.position ?? 0) ? page : page.filter { $0.position > from }
+                        do {
+                            // In slices: each apply holds a thread of the shared pool for its whole
+                            // slice, and a long one would starve every other task (two cores, two
+                            // threads). The last (or only) slice takes the projection to the page's end.
+                            var start = 0
+                            repeat {
+                                let end = min(pending.count, start + Self.applySlice)
+                                let slice = start == 0 && end == pending.count ? pending : Array(pending[start..<end])
+                                let through = end == pending.count ? last.position : slice[slice.count - 1].position
+                                try await projection.apply(slice, through: through)
+                                projection.applied.advance(to: through)
+                                start = end
+                            } while start < pending.count
+                        } catch {
+                            logger.error(
+                                "projection failed to apply events; it will be handed them again",
+                                metadata: ["projection": "\(projection.name)", "after": "\(projection.applied.position)", "error": "\(error)"]
+                            )
+                            return (ObjectIdentifier(projection), false)
                         }
-                        projection.applied.advance(to: last.position)
                         return (ObjectIdentifier(projection), true)
                     }
                 }
@@ -135,5 +146,26 @@ public struct ProjectionRunner: Service {
             let current = Set(all.map { ObjectIdentifier($0) })
             failing = failing.filter { current.contains($0.key) }
         }
+    }
+
+    /// The events of `page` sorted out once for each set of categories `projections` ask for
+    /// (keyed by that set), each in position order.
+    static func pages(of page: [RecordedEvent], for projections: [any Projection]) -> [Set<String>?: [RecordedEvent]] {
+        let wanted = Set(projections.compactMap(\.categories))
+        guard !wanted.isEmpty else { return [:] }
+        var byCategory: [String: [RecordedEvent]] = [:]
+        for category in wanted.joined() { byCategory[category] = [] }
+        for event in page {
+            byCategory[event.stream.category]?.append(event)
+        }
+        var pages: [Set<String>?: [RecordedEvent]] = [:]
+        for categories in wanted {
+            if categories.count == 1, let only = categories.first {
+                pages[categories] = byCategory[only]
+            } else {
+                pages[categories] = categories.flatMap { byCategory[$0] ?? [] }.sorted { $0.position < $1.position }
+            }
+        }
+        return pages
     }
 }
