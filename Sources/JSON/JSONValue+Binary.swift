@@ -176,45 +176,53 @@ extension JSONValue {
         let count = try readCount(from: &reader, minimumSize: 2, depth: depth, start: start)
         var members: [JSONObject.Member] = []
         members.reserveCapacity(Swift.min(count, maxReservedEntries))
-        // Keys must be unique; corrupt data could repeat one. Compare hashes first, strings
-        // only on a hash match: linearly in small objects, through a table in large ones.
+        // Keys must be unique; corrupt data could repeat one. Small objects (most records)
+        // compare the keys directly; past 16 keys they are hashed into a table, comparing
+        // strings only on a hash match.
         let seed = KeyHash.seed
         var hashes: [UInt64] = []
-        hashes.reserveCapacity(Swift.min(count, maxReservedEntries))
         // Grown with the members actually read, never sized from the (untrusted) count.
         var table: [Int] = []
         for index in 0..<count {
             let keyOffset = reader.offset
             let key = try reader.readString()
-            let hash = KeyHash.hash(key, seed: seed)
             var isDuplicate = false
             if index < 16 {
-                for other in 0..<index where hashes[other] == hash && members[other].key == key {
+                // `==` (canonical equivalence) is the quick filter; duplicates are equal bytes.
+                for other in 0..<index where members[other].key == key && members[other].key.utf8.elementsEqual(key.utf8) {
                     isDuplicate = true
                     break
                 }
-            } else {
-                if table.count < (index &+ 1) &* 2 {
-                    table = [Int](repeating: 0, count: KeyHash.tableSize(minimumCapacity: (index &+ 1) &* 4))
-                    let mask = table.count &- 1
-                    for other in 0..<index {
-                        var slot = Int(truncatingIfNeeded: hashes[other]) & mask
-                        while table[slot] != 0 { slot = (slot &+ 1) & mask }
-                        table[slot] = other &+ 1
-                    }
+                guard !isDuplicate else {
+                    throw ByteReaderError(offset: keyOffset, message: "duplicate object key at byte \(keyOffset)")
                 }
-                let mask = table.count &- 1
-                var slot = Int(truncatingIfNeeded: hash) & mask
-                while table[slot] != 0 {
-                    let other = table[slot] &- 1
-                    if hashes[other] == hash && members[other].key == key {
-                        isDuplicate = true
-                        break
-                    }
-                    slot = (slot &+ 1) & mask
-                }
-                if !isDuplicate { table[slot] = index &+ 1 }
+                members.append(JSONObject.Member(key: key, value: try decodeValue(from: &reader, depth: depth)))
+                continue
             }
+            if hashes.isEmpty {
+                hashes = members.map { KeyHash.hash($0.key, seed: seed) }
+            }
+            let hash = KeyHash.hash(key, seed: seed)
+            if table.count < (index &+ 1) &* 2 {
+                table = [Int](repeating: 0, count: KeyHash.tableSize(minimumCapacity: (index &+ 1) &* 4))
+                let mask = table.count &- 1
+                for other in 0..<index {
+                    var slot = Int(truncatingIfNeeded: hashes[other]) & mask
+                    while table[slot] != 0 { slot = (slot &+ 1) & mask }
+                    table[slot] = other &+ 1
+                }
+            }
+            let mask = table.count &- 1
+            var slot = Int(truncatingIfNeeded: hash) & mask
+            while table[slot] != 0 {
+                let other = table[slot] &- 1
+                if hashes[other] == hash && members[other].key == key {
+                    isDuplicate = true
+                    break
+                }
+                slot = (slot &+ 1) & mask
+            }
+            if !isDuplicate { table[slot] = index &+ 1 }
             guard !isDuplicate else {
                 throw ByteReaderError(offset: keyOffset, message: "duplicate object key at byte \(keyOffset)")
             }

@@ -151,6 +151,20 @@ struct JSONValueBinaryTests {
         #expect(error?.message.contains("duplicate object key") == true)
     }
 
+    /// Keys are unique as bytes, as the parser sees them: "é" precomposed and decomposed are
+    /// two keys (Swift's `==` calls them equal), in small and in large objects alike.
+    @Test(arguments: [0, 20])
+    func keysThatDifferOnlyInNormalisationAreBothKept(otherKeys: Int) throws {
+        let text = "{" + (0..<otherKeys).map { "\"k\($0)\":\($0)," }.joined() + "\"caf\u{E9}\":1,\"cafe\u{301}\":2}"
+        let parsed = try JSONValue(parsing: text)
+        guard case .object(let object) = parsed else { Issue.record("not an object"); return }
+        #expect(object.count == otherKeys + 2)
+        guard case .object(let decoded) = try JSONValue(binary: parsed.binaryBytes()) else { Issue.record("not an object"); return }
+        // Compared member by member, as bytes: `JSONObject`'s `==` looks keys up with `==`.
+        #expect(decoded.members.map { Array($0.key.utf8) } == object.members.map { Array($0.key.utf8) })
+        #expect(decoded.members.map(\.value) == object.members.map(\.value))
+    }
+
     @Test func rejectsNestingDeeperThanTheLimit() throws {
         let depth = JSONValue.maxBinaryDepth
         var value: JSONValue = .null
