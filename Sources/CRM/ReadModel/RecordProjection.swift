@@ -80,45 +80,59 @@ public actor RecordProjection: Projection {
     /// applied again.
     public func apply(_ events: [RecordedEvent], through end: UInt64) throws {
         let category = recordType.rawValue
-        var decoded: [(id: String, event: RecordEvent, at: EventPosition)] = []
-        var undecodableNow = 0
+        // The records touched, each once, in order of first appearance: `slots` finds a
+        // record's place in `ids` (and in `records` below).
         var ids: [String] = []
-        var seen: Set<String> = []
+        var slots: [String: Int] = [:]
+        var decoded: [(slot: Int, event: RecordEvent, at: EventPosition)] = []
+        decoded.reserveCapacity(events.count)
+        var undecodableNow = 0
         for recorded in events where recorded.stream.category == category {
             guard let event = try? aggregate.decode(recorded) else {
                 undecodableNow += 1
                 continue
             }
             let id = recorded.stream.id
-            decoded.append((id, event, EventPosition(position: recorded.position, version: recorded.version, recordedAt: recorded.recordedAt)))
-            if seen.insert(id).inserted { ids.append(id) }
+            let slot: Int
+            if let known = slots[id] {
+                slot = known
+            } else {
+                slot = ids.count
+                slots[id] = slot
+                ids.append(id)
+            }
+            decoded.append((slot, event, EventPosition(position: recorded.position, version: recorded.version, recordedAt: recorded.recordedAt)))
         }
         guard !decoded.isEmpty || undecodableNow > 0 || end >= storedPosition &+ Self.checkpointLag else { return }
 
         // Each record touched is read once, folded through all its events, and written once.
-        var records: [String: StoredRecord] = [:]
-        var referencesBefore: [String: [String?]] = [:]
-        for (id, stored) in zip(ids, try store.values(forKeys: ids.map(RecordKeys.record))) {
-            let record = try stored.map { try StoredRecord(decoding: $0, id: id) } ?? StoredRecord()
-            records[id] = record
-            referencesBefore[id] = references(of: record)
+        let stored = try store.values(forKeys: ids.map(RecordKeys.record))
+        var records: [StoredRecord] = []
+        var referencesBefore: [[String?]] = []
+        records.reserveCapacity(ids.count)
+        referencesBefore.reserveCapacity(ids.count)
+        for slot in ids.indices {
+            let record = try stored[slot].map { try StoredRecord(decoding: $0, id: ids[slot]) } ?? StoredRecord()
+            referencesBefore.append(references(of: record))
+            records.append(record)
         }
-        for change in decoded {
-            records[change.id]?.apply(change.event, at: change.at)
+        for index in decoded.indices {
+            records[decoded[index].slot].apply(decoded[index].event, at: decoded[index].at)
         }
         var added = 0
         var changes = ProjectionChanges(checkpoint: ProjectionCheckpoint(position: end))
-        for id in ids {
-            guard var record = records[id], let before = referencesBefore[id] else { continue }
-            if !record.wasStored { added += 1 }
-            record.viewJSON = view(of: record, id: id)?.jsonBytes() ?? []
-            changes.put(record.encoded(), forKey: RecordKeys.record(id))
-            let after = references(of: record)
+        for slot in ids.indices {
+            let id = ids[slot]
+            if !records[slot].wasStored { added += 1 }
+            records[slot].viewJSON = view(of: records[slot], id: id)?.jsonBytes() ?? []
+            changes.put(records[slot].encoded(), forKey: RecordKeys.record(id))
+            let before = referencesBefore[slot]
+            let after = references(of: records[slot])
             for (index, field) in referenceFields.enumerated() {
                 let old = index < before.count ? before[index] : nil
                 let new = index < after.count ? after[index] : nil
                 // Compared as bytes: the index is byte-ordered, and String equality is not.
-                guard old.map({ Array($0.utf8) }) != new.map({ Array($0.utf8) }) else { continue }
+                guard !Self.sameBytes(old, new) else { continue }
                 // Keys too long to store (a very long record id) are left out of the index.
                 if let old, let key = RecordKeys.reference(field: field.name, target: old, id: id) { changes.remove(key) }
                 if let new, let key = RecordKeys.reference(field: field.name, target: new, id: id) { changes.put([], forKey: key) }
@@ -141,6 +155,15 @@ public actor RecordProjection: Projection {
                 RecordKeys.isIndexable(target)
             else { return nil }
             return target
+        }
+    }
+
+    /// Whether two optional texts are the same bytes (both absent counts as the same).
+    private static func sameBytes(_ old: String?, _ new: String?) -> Bool {
+        switch (old, new) {
+        case (nil, nil): true
+        case (let old?, let new?): old.utf8.elementsEqual(new.utf8)
+        default: false
         }
     }
 
