@@ -61,7 +61,7 @@ public struct GapRereader: Service {
             var wait = idleInterval
             do {
                 await startResyncs()
-                let entity = try await nextEntity(after: lastEntity)
+                let entity = await nextEntity(after: lastEntity)
                 lastEntity = entity
                 if let entity, try await rereadOneBatch(of: entity) {
                     wait = pause

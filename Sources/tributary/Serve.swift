@@ -66,6 +66,12 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("cdc-hmac-secret-file"), help: "A file holding the secret signing relays sign POST /v1/cdc bodies with (or TRIBUTARY_CDC_HMAC_SECRET); unsigned bodies are then refused.")
     var cdcHMACSecretFile: String?
 
+    @Option(name: .customLong("metrics-scope"), help: "With tokens: the scope (ingest, query or admin) a token needs for GET /metrics. Open without it.")
+    var metricsScope: Scope?
+
+    @Option(name: .customLong("openapi-scope"), help: "With tokens: the scope (ingest, query or admin) a token needs for GET /openapi.json. Open without it.")
+    var openAPIScope: Scope?
+
     @Flag(name: .customLong("insecure"), help: "Listen on a non-loopback address without tokens anyway.")
     var insecure = false
 
@@ -144,6 +150,11 @@ struct Serve: AsyncParsableCommand {
         configuration.publisher = try publisherConfiguration()
         configuration.accessTokens = try accessTokens()
         configuration.allowInsecureListening = insecure
+        if metricsScope != nil || openAPIScope != nil, configuration.accessTokens == nil {
+            throw StartupError(message: "--metrics-scope and --openapi-scope need tokens to check: configure tokens (--tokens-file or TRIBUTARY_TOKENS)")
+        }
+        configuration.metricsScope = metricsScope
+        configuration.openAPIScope = openAPIScope
         configuration.cdcSigningSecret = try cdcSigningSecret()
         configuration.readyMaxLag = readyMaxLag
         configuration.maxInFlightWrites = maxInFlightWrites
@@ -287,3 +298,6 @@ struct StartupError: Error, CustomStringConvertible {
     let message: String
     var description: String { message }
 }
+
+/// A token scope on the command line: `ingest`, `query` or `admin`.
+extension Scope: ExpressibleByArgument {}

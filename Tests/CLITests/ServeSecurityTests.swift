@@ -44,6 +44,17 @@ struct ServeSecurityTests {
         #expect(bad.standardError.contains("--log-format must be text or json"), "\(bad.standardError)")
     }
 
+    @Test func aScopeForMetricsOrTheOpenAPIDocumentNeedsTokensAndAKnownScope() async throws {
+        let directory = temporaryPath("serve-metrics-scope")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let refused = try await tributary(["serve", "--data-dir", directory, "--port", "0", "--metrics-scope", "admin"])
+        #expect(refused.status == 1)
+        #expect(refused.standardError.contains("need tokens to check"), "\(refused.standardError)")
+        let unknown = try await tributary(["serve", "--data-dir", directory, "--port", "0", "--openapi-scope", "everyone"])
+        #expect(unknown.status != 0)
+        #expect(unknown.standardError.contains("'ingest', 'query' or 'admin'"), "\(unknown.standardError)")
+    }
+
     @Test func jsonLogsAreOneObjectPerLine() async throws {
         let directory = temporaryPath("serve-json-logs")
         defer { try? FileManager.default.removeItem(atPath: directory) }

@@ -81,15 +81,55 @@ struct AuthenticationTests {
         }
     }
 
-    @Test func healthReadinessAndTheOpenAPIDocumentStayOpen() async throws {
+    @Test func healthReadinessMetricsAndTheOpenAPIDocumentStayOpenByDefault() async throws {
         try await application().test(.router) { client in
             for path in ["/health", "/ready", "/openapi.json"] {
                 let response = try await client.request(path)
                 #expect(response.status == .ok, "\(path)")
             }
+            #expect(try await client.execute(uri: "/metrics", method: .get) { $0.status } == .ok)
             // A /v1 path no route serves still needs a token first.
             let unknown = try await client.request("/v1/nothing-here", method: .delete)
             #expect(unknown.status == .unauthorized)
+        }
+    }
+
+    /// The API lets configuration decide `/metrics` and `/openapi.json`: each can need a scope of
+    /// its own, while `/health` and `/ready` stay open whatever is configured.
+    @Test func metricsAndTheOpenAPIDocumentNeedTheScopeConfiguredForThem() async throws {
+        let application = try await testApplication { configuration in
+            configuration.accessTokens = try! AccessTokens(parsing: Self.tokens)
+            configuration.metricsScope = .admin
+            configuration.openAPIScope = .query
+        }
+        try await application.test(.router) { client in
+            for path in ["/health", "/ready"] {
+                #expect(try await client.request(path).status == .ok, "\(path)")
+            }
+            for (path, scope) in [("/metrics", Scope.admin), ("/openapi.json", Scope.query)] {
+                let route = (method: HTTPRequest.Method.get, path: path, body: JSONValue?.none, scope: scope)
+                let missing = try await send(client, route, authorization: nil)
+                #expect(missing.0 == .unauthorized, "\(path) without a token")
+                #expect(missing.1[.contentType] == "application/problem+json", "\(path)")
+                for other in Scope.allCases where other != scope {
+                    let wrong = try await send(client, route, authorization: "Bearer \(Self.token[other]!)")
+                    #expect(wrong.0 == .forbidden, "\(path) with a \(other) token: \(wrong.0)")
+                }
+                let right = try await client.execute(uri: path, method: .get, headers: [.authorization: "Bearer \(Self.token[scope]!)"]) { response in
+                    (response.status, String(buffer: response.body))
+                }
+                #expect(right.0 == .ok, "\(path) with its scope")
+                #expect(right.1.contains(path == "/metrics" ? "tributary_" : "\"openapi\""), "\(path) answers its content")
+            }
+        }
+    }
+
+    @Test func aScopeForMetricsOrTheOpenAPIDocumentNeedsTokens() async throws {
+        await #expect(throws: ConfigurationError.self) {
+            _ = try await testApplication { $0.metricsScope = .admin }
+        }
+        await #expect(throws: ConfigurationError.self) {
+            _ = try await testApplication { $0.openAPIScope = .query }
         }
     }
 

@@ -56,6 +56,12 @@ public struct TributaryConfiguration: Sendable {
     public var salesforce: SalesforceAPIConfiguration?
     /// The bearer tokens `/v1` requests need; every request is let in when `nil`.
     public var accessTokens: AccessTokens?
+    /// The scope a token needs for `GET /metrics` (`--metrics-scope`); open when `nil`. Only
+    /// with `accessTokens`.
+    public var metricsScope: Scope?
+    /// The scope a token needs for `GET /openapi.json` (`--openapi-scope`); open when `nil`.
+    /// Only with `accessTokens`.
+    public var openAPIScope: Scope?
     /// Listen on a non-loopback address without access tokens anyway (`--insecure`): otherwise
     /// such a configuration is refused.
     public var allowInsecureListening = false

@@ -22,6 +22,11 @@ public func buildApplication(_ configuration: TributaryConfiguration, logger: Lo
             "refusing to listen on \(configuration.host) without access tokens: anyone who can reach it could write and read every record. Configure tokens (--tokens-file or TRIBUTARY_TOKENS), listen on 127.0.0.1, or pass --insecure"
         )
     }
+    if configuration.accessTokens == nil, configuration.metricsScope != nil || configuration.openAPIScope != nil {
+        throw ConfigurationError(
+            "a scope for /metrics or /openapi.json needs access tokens to check: configure tokens (--tokens-file or TRIBUTARY_TOKENS)"
+        )
+    }
     let metrics = ServerMetrics()
     var services: [any Service] = []
     let journal: any Journal
@@ -161,7 +166,16 @@ public func buildApplication(_ configuration: TributaryConfiguration, logger: Lo
     router.add(middleware: RequestIDMiddleware())
     router.add(middleware: ProblemMiddleware())
     if let tokens = configuration.accessTokens {
-        router.add(middleware: AuthenticationMiddleware(tokens: tokens, rateLimiter: configuration.rateLimitPerToken.map { RateLimiter(rate: $0) }))
+        var protected: [String: Scope] = [:]
+        protected["/metrics"] = configuration.metricsScope
+        protected["/openapi.json"] = configuration.openAPIScope
+        router.add(
+            middleware: AuthenticationMiddleware(
+                tokens: tokens,
+                rateLimiter: configuration.rateLimitPerToken.map { RateLimiter(rate: $0) },
+                protectedOperationsRoutes: protected
+            )
+        )
     }
     router.add(middleware: WriteAdmissionMiddleware(
         maxInFlightWrites: configuration.maxInFlightWrites, maxProjectionLag: configuration.maxProjectionLag,

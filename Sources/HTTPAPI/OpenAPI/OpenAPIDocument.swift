@@ -41,14 +41,26 @@ enum OpenAPIDocument {
           "get": {
             "operationId": "metrics",
             "summary": "Metrics in Prometheus' text format (version 0.0.4): requests, ingest outcomes, journal commits, read-model lag, resident records, publisher, backfills, gaps.",
-            "responses": {"200": {"description": "The metrics", "content": {"text/plain": {"schema": {"type": "string"}}}}}
+            "description": "Open, unless the server was started with tokens and `--metrics-scope`: then a bearer token with that scope.",
+            "responses": {
+              "200": {"description": "The metrics", "content": {"text/plain": {"schema": {"type": "string"}}}},
+              "401": {"$ref": "#/components/responses/Unauthorized"},
+              "403": {"$ref": "#/components/responses/Forbidden"},
+              "429": {"$ref": "#/components/responses/TooManyRequests"}
+            }
           }
         },
         "/openapi.json": {
           "get": {
             "operationId": "openapi",
             "summary": "This document.",
-            "responses": {"200": {"description": "The OpenAPI document", "content": {"application/json": {"schema": {"type": "object"}}}}}
+            "description": "Open, unless the server was started with tokens and `--openapi-scope`: then a bearer token with that scope.",
+            "responses": {
+              "200": {"description": "The OpenAPI document", "content": {"application/json": {"schema": {"type": "object"}}}},
+              "401": {"$ref": "#/components/responses/Unauthorized"},
+              "403": {"$ref": "#/components/responses/Forbidden"},
+              "429": {"$ref": "#/components/responses/TooManyRequests"}
+            }
           }
         },
         "/v1/cdc": {

@@ -3,12 +3,14 @@ import Hummingbird
 
 /// Refuses `/v1` requests without a bearer token of the right scope, when tokens are configured:
 /// 401 without a valid token, 403 with one that lacks the scope, 429 with `Retry-After` past the
-/// token's rate limit when one is set. `/health`, `/ready`,
-/// `/openapi.json` and `/metrics` stay open.
+/// token's rate limit when one is set. `/health` and `/ready` stay open; `/metrics` and
+/// `/openapi.json` stay open unless `protectedOperationsRoutes` gives them a scope.
 struct AuthenticationMiddleware<Context: RequestContext>: RouterMiddleware {
     let tokens: AccessTokens
     /// Per-token request rates, when limited.
     var rateLimiter: RateLimiter?
+    /// The scopes `/metrics` and `/openapi.json` need, by path, when configured.
+    var protectedOperationsRoutes: [String: Scope] = [:]
 
     /// What a request needs.
     enum Requirement: Equatable {
@@ -20,8 +22,10 @@ struct AuthenticationMiddleware<Context: RequestContext>: RouterMiddleware {
         case anyToken
     }
 
-    /// The scope `method` on `path` needs.
-    static func requirement(_ method: HTTPRequest.Method, _ path: String) -> Requirement {
+    /// The scope `method` on `path` needs; `protected` gives `/metrics` and `/openapi.json`
+    /// theirs.
+    static func requirement(_ method: HTTPRequest.Method, _ path: String, protected: [String: Scope] = [:]) -> Requirement {
+        if let scope = protected[path] { return .scope(scope) }
         guard path == "/v1" || path.hasPrefix("/v1/") else { return .none }
         if path.hasPrefix("/v1/admin/") || path == "/v1/admin" { return .scope(.admin) }
         switch method {
@@ -34,7 +38,7 @@ struct AuthenticationMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let requirement = Self.requirement(request.method, request.uri.path)
+        let requirement = Self.requirement(request.method, request.uri.path, protected: protectedOperationsRoutes)
         guard requirement != .none else { return try await next(request, context) }
         guard let header = request.headers[.authorization], header.count > 7, header.prefix(7).lowercased() == "bearer " else {
             throw Problem(
