@@ -174,6 +174,27 @@ struct ProjectionRunnerTests {
         #expect(nothing.applied.position == 30)
     }
 
+    @Test func startingUpTheRunnerReadsLargerPagesUntilItFirstReachesTheEndOfTheLog() async throws {
+        let journal = InMemoryJournal()
+        try await appendEvents(30, to: journal)
+        let projection = RecordingProjection()
+        let runner = ProjectionRunner(journal: journal, projections: [projection], batchSize: 4, startUpBatchSize: 16, logger: logger)
+
+        try await whileRunning(runner) {
+            await projection.applied.wait(until: 30)
+            let last = try await appendEvents(20, to: journal)
+            await projection.applied.wait(until: last)
+        }
+
+        let ends = await projection.ends
+        #expect(Array(ends.prefix(2)) == [16, 30])
+        // Once at the end, pages of at most 4 events.
+        for (previous, end) in zip(ends.dropFirst(), ends.dropFirst(2)) {
+            #expect(end - previous <= 4, "\(ends)")
+        }
+        #expect(await projection.positions == Array(1...50))
+    }
+
     // MARK: - Failure
 
     @Test func aJournalReadFailureStopsTheRunnerWithTheError() async throws {

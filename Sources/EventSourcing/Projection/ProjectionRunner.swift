@@ -17,29 +17,50 @@ public struct ProjectionRunner: Service {
     private let journal: any Journal
     private let projections: @Sendable () -> [any Projection]
     private let batchSize: Int
+    /// Events per read while starting up, until the runner first reaches the end of the log.
+    private let startUpBatchSize: Int
     private let logger: Logger
     /// The most events handed to a projection in one `apply`. Each apply of a stored read model
     /// is one commit, so larger slices write each B-tree page fewer times: a full replay took 7%
     /// less time with pages of 8,192 and slices of 2,048 than with 2,048 and 512, with no loss
     /// under `cdc-batch`. A slice of 2,048 holds a pool thread for about 50 ms.
     static let applySlice = 2048
+    /// The most events handed to a projection in one `apply` while starting up, before the
+    /// runner first reaches the end of the log: a full replay after a restore or a lost read
+    /// model store took 12% less time (887,000 events) with slices of 8,192 in pages of 32,768,
+    /// a commit then rewriting about half as many pages per event. Each such apply holds a pool
+    /// thread for up to a few hundred milliseconds, acceptable while `/ready` still answers 503,
+    /// not once the server serves.
+    static let startUpApplySlice = 8192
 
     /// The pause before a projection that failed to apply events is handed them again.
     private let retryDelay: Duration
 
-    /// A runner feeding `projections` from `journal`, `batchSize` events per read.
-    public init(journal: any Journal, projections: [any Projection], batchSize: Int = 8192, retryDelay: Duration = .seconds(1), logger: Logger) {
-        self.init(journal: journal, batchSize: batchSize, retryDelay: retryDelay, logger: logger) { projections }
+    /// A runner feeding `projections` from `journal`, `batchSize` events per read
+    /// (`startUpBatchSize`, if given, until it first reaches the end of the log).
+    public init(
+        journal: any Journal,
+        projections: [any Projection],
+        batchSize: Int = 8192,
+        startUpBatchSize: Int? = nil,
+        retryDelay: Duration = .seconds(1),
+        logger: Logger
+    ) {
+        self.init(journal: journal, batchSize: batchSize, startUpBatchSize: startUpBatchSize, retryDelay: retryDelay, logger: logger) {
+            projections
+        }
     }
 
     /// A runner feeding whatever projections `projections` returns at each page.
     public init(
         journal: any Journal,
         batchSize: Int = 8192,
+        startUpBatchSize: Int? = nil,
         retryDelay: Duration = .seconds(1),
         logger: Logger,
         projections: @escaping @Sendable () -> [any Projection]
     ) {
+        self.startUpBatchSize = startUpBatchSize ?? batchSize
         self.retryDelay = retryDelay
         self.journal = journal
         self.projections = projections
@@ -55,6 +76,8 @@ public struct ProjectionRunner: Service {
         // Projections whose last apply failed: left out until their retry time, so the others
         // go on; each failure in a row doubles the pause, up to a minute.
         var failing: [ObjectIdentifier: (failures: Int, retryAt: ContinuousClock.Instant)] = [:]
+        // Until the first page that is not full: larger pages and slices (see `startUpApplySlice`).
+        var startingUp = true
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
             let all = self.projections()
             guard !all.isEmpty else {
@@ -75,7 +98,7 @@ public struct ProjectionRunner: Service {
                     events = try await next.read.value
                 } else {
                     prefetched?.read.cancel()
-                    events = try await journal.readAll(after: cursor, limit: batchSize)
+                    events = try await journal.readAll(after: cursor, limit: startingUp ? startUpBatchSize : batchSize)
                 }
             } catch {
                 logger.error("projections stopped: cannot read the journal", metadata: ["error": "\(error)"])
@@ -92,11 +115,14 @@ public struct ProjectionRunner: Service {
                 }
                 continue
             }
-            if events.count == batchSize {
+            let pageSize = startingUp ? startUpBatchSize : batchSize
+            let applySlice = startingUp ? Self.startUpApplySlice : Self.applySlice
+            if events.count == pageSize {
                 // A full page: more is probably committed already.
                 let journal = self.journal
-                let batchSize = self.batchSize
-                prefetched = (last.position, Task { try await journal.readAll(after: last.position, limit: batchSize) })
+                prefetched = (last.position, Task { try await journal.readAll(after: last.position, limit: pageSize) })
+            } else {
+                startingUp = false
             }
             let logger = self.logger
             let pages = Self.pages(of: events, for: projections)
@@ -113,7 +139,7 @@ public struct ProjectionRunner: Service {
                             // threads). The last (or only) slice takes the projection to the page's end.
                             var start = 0
                             repeat {
-                                let end = min(pending.count, start + Self.applySlice)
+                                let end = min(pending.count, start + applySlice)
                                 let slice = start == 0 && end == pending.count ? pending : Array(pending[start..<end])
                                 let through = end == pending.count ? last.position : slice[slice.count - 1].position
                                 try await projection.apply(slice, through: through)

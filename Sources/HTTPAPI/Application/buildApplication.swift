@@ -105,7 +105,7 @@ public func buildApplication(_ configuration: TributaryConfiguration, logger: Lo
         try projectionStorage.promoteRebuilt(["backfills"])
     }
     let backfillJobs = try BackfillJobs(store: backfillStore)
-    services.append(ProjectionRunner(journal: journal, logger: logger) { readModels.all + [idempotency, gaps, backfillJobs] })
+    services.append(ProjectionRunner(journal: journal, startUpBatchSize: 32_768, logger: logger) { readModels.all + [idempotency, gaps, backfillJobs] })
     services.append(PassivationRunner(registry: registry, logger: logger))
     services.append(rebuildRunner)
     var backfiller: Backfiller?
