@@ -39,6 +39,22 @@ public final class SimClient: Sendable {
         return positions.max() ?? 0
     }
 
+    /// Waits until every projection has applied `position` (`GET /v1/projections` shows each at
+    /// or past it), so a measurement starts on a server with no catching up left to do. Throws
+    /// after `timeout`.
+    public func waitForProjections(through position: Int, timeout: Duration = .seconds(300)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let (_, json) = try await get("/v1/projections")
+            let positions = (json as? [[String: Any]])?.compactMap { ($0["position"] as? NSNumber)?.intValue } ?? []
+            if !positions.isEmpty, positions.allSatisfy({ $0 >= position }) { return }
+            guard ContinuousClock.now < deadline else {
+                throw SimulationError("the projections did not reach position \(position) within \(timeout): \(positions)")
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
     /// Closes the connection.
     public func close() async {
         await connection.close()
