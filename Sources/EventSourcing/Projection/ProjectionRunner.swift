@@ -106,6 +106,8 @@ public struct ProjectionRunner: Service {
             }
             prefetched = nil
             guard let last = events.last else {
+                // At the end of the log: from here on, live page and slice sizes.
+                startingUp = false
                 if let nextRetry {
                     // A projection waits for its retry: wake for it even if nothing is committed.
                     try? await Task.sleep(until: nextRetry)
