@@ -1,4 +1,4 @@
-import HTTPAPI
+@testable import HTTPAPI
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -122,6 +122,39 @@ struct AuthenticationTests {
                 #expect(right.1.contains(path == "/metrics" ? "tributary_" : "\"openapi\""), "\(path) answers its content")
             }
         }
+    }
+
+    /// The router skips empty path segments (`/v1//cdc/` is `/v1/cdc` to it), so the scope check
+    /// must too: extra slashes must not turn a route into one that needs less.
+    @Test func extraSlashesNeedTheTokenTheirRouteNeeds() async throws {
+        let application = try await testApplication { configuration in
+            configuration.accessTokens = try! AccessTokens(parsing: Self.tokens)
+            configuration.metricsScope = .admin
+        }
+        let routes = Self.routes + [(method: HTTPRequest.Method.get, path: "/metrics", body: JSONValue?.none, scope: Scope.admin)]
+        try await application.test(.router) { client in
+            for route in routes {
+                let doubled = route.path.replacingOccurrences(of: "/", with: "//")
+                for variant in [route.path + "/", doubled, doubled + "//"] {
+                    let request = (method: route.method, path: variant, body: route.body, scope: route.scope)
+                    let missing = try await send(client, request, authorization: nil)
+                    #expect(missing.0 == .unauthorized, "\(route.method) \(variant) without a token: \(missing.0)")
+                    for scope in Scope.allCases where scope != route.scope {
+                        let wrong = try await send(client, request, authorization: "Bearer \(Self.token[scope]!)")
+                        #expect(wrong.0 == .forbidden, "\(route.method) \(variant) with a \(scope) token: \(wrong.0)")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func pathsAreCheckedInTheFormTheRouterMatches() {
+        #expect(RoutePath.canonical("/v1/cdc") == "/v1/cdc")
+        #expect(RoutePath.canonical("/") == "/")
+        #expect(RoutePath.canonical("//") == "/")
+        #expect(RoutePath.canonical("/v1//cdc/") == "/v1/cdc")
+        #expect(RoutePath.canonical("//v1/commands//clients/001") == "/v1/commands/clients/001")
+        #expect(RoutePath.canonical("/metrics/") == "/metrics")
     }
 
     @Test func aScopeForMetricsOrTheOpenAPIDocumentNeedsTokens() async throws {

@@ -22,7 +22,9 @@ struct WriteAdmissionMiddleware<Context: RequestContext>: RouterMiddleware {
     let load = Load()
 
     static func isWrite(_ request: Request) -> Bool {
-        request.method == .post && (request.uri.path == "/v1/cdc" || request.uri.path.hasPrefix("/v1/commands/"))
+        guard request.method == .post else { return false }
+        let path = RoutePath.canonical(request.uri.path)
+        return path == "/v1/cdc" || path.hasPrefix("/v1/commands/")
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {

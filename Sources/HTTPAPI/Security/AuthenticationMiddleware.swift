@@ -38,7 +38,8 @@ struct AuthenticationMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let requirement = Self.requirement(request.method, request.uri.path, protected: protectedOperationsRoutes)
+        // As the router sees it: `//v1//cdc/` must need what `/v1/cdc` needs.
+        let requirement = Self.requirement(request.method, RoutePath.canonical(request.uri.path), protected: protectedOperationsRoutes)
         guard requirement != .none else { return try await next(request, context) }
         guard let header = request.headers[.authorization], header.count > 7, header.prefix(7).lowercased() == "bearer " else {
             throw Problem(
