@@ -76,7 +76,8 @@ public struct ProjectionRunner: Service {
         // Projections whose last apply failed: left out until their retry time, so the others
         // go on; each failure in a row doubles the pause, up to a minute.
         var failing: [ObjectIdentifier: (failures: Int, retryAt: ContinuousClock.Instant)] = [:]
-        // Until the first page that is not full: larger pages and slices (see `startUpApplySlice`).
+        // Until the first read that is not a full page (a partial or an empty one): larger pages
+        // and slices (see `startUpApplySlice`).
         var startingUp = true
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
             let all = self.projections()
