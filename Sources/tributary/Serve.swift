@@ -150,9 +150,6 @@ struct Serve: AsyncParsableCommand {
         configuration.publisher = try publisherConfiguration()
         configuration.accessTokens = try accessTokens()
         configuration.allowInsecureListening = insecure
-        if metricsScope != nil || openAPIScope != nil, configuration.accessTokens == nil {
-            throw StartupError(message: "--metrics-scope and --openapi-scope need tokens to check: configure tokens (--tokens-file or TRIBUTARY_TOKENS)")
-        }
         configuration.metricsScope = metricsScope
         configuration.openAPIScope = openAPIScope
         configuration.cdcSigningSecret = try cdcSigningSecret()

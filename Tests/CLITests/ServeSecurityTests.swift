@@ -49,7 +49,7 @@ struct ServeSecurityTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let refused = try await tributary(["serve", "--data-dir", directory, "--port", "0", "--metrics-scope", "admin"])
         #expect(refused.status == 1)
-        #expect(refused.standardError.contains("need tokens to check"), "\(refused.standardError)")
+        #expect(refused.standardError.contains("needs access tokens to check"), "\(refused.standardError)")
         let unknown = try await tributary(["serve", "--data-dir", directory, "--port", "0", "--openapi-scope", "everyone"])
         #expect(unknown.status != 0)
         #expect(unknown.standardError.contains("'ingest', 'query' or 'admin'"), "\(unknown.standardError)")

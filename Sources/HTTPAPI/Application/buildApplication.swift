@@ -24,7 +24,7 @@ public func buildApplication(_ configuration: TributaryConfiguration, logger: Lo
     }
     if configuration.accessTokens == nil, configuration.metricsScope != nil || configuration.openAPIScope != nil {
         throw ConfigurationError(
-            "a scope for /metrics or /openapi.json needs access tokens to check: configure tokens (--tokens-file or TRIBUTARY_TOKENS)"
+            "a scope for /metrics or /openapi.json (--metrics-scope, --openapi-scope) needs access tokens to check: configure tokens (--tokens-file or TRIBUTARY_TOKENS)"
         )
     }
     let metrics = ServerMetrics()
