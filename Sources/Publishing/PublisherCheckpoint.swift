@@ -25,7 +25,7 @@ public struct FilePublisherCheckpoint: PublisherCheckpoint {
     }
 
     public func load() throws -> UInt64 {
-        guard let bytes = DurableFile.read(path) else { return 0 }
+        guard let bytes = try DurableFile.read(path) else { return 0 }
         let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n")
         guard lines.count == 3, lines[0] == "tributary-publisher 1", lines[1] == "journal \(journalID)",
             lines[2].hasPrefix("position "), let position = UInt64(lines[2].dropFirst("position ".count))

@@ -42,16 +42,24 @@ package enum DurableFile {
         }
     }
 
-    /// The whole content of `path`, or `nil` when it cannot be opened.
-    package static func read(_ path: String) -> [UInt8]? {
+    /// The whole content of `path`, or `nil` when there is no such file. Any other failure (a
+    /// permission, an I/O error, a directory in the way) throws: callers must not mistake an
+    /// unreadable file for a missing one.
+    package static func read(_ path: String) throws(FileIOError) -> [UInt8]? {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return nil }
+        guard descriptor >= 0 else {
+            if errno == ENOENT { return nil }
+            throw FileIOError(operation: "open \(path)", code: errno)
+        }
         defer { close(descriptor) }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 1 << 20)
         while true {
             let count = chunk.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0, errno == EINTR { continue }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw FileIOError(operation: "read \(path)", code: errno)
+            }
             guard count > 0 else { break }
             bytes.append(contentsOf: chunk[..<count])
         }
@@ -59,7 +67,7 @@ package enum DurableFile {
     }
 }
 
-/// A file could not be written.
+/// A file could not be read or written.
 public struct FileIOError: Error, Sendable, CustomStringConvertible {
     /// The call that failed.
     public var operation: String

@@ -71,7 +71,13 @@ public struct ProjectionSnapshotStore: Sendable {
     public func load(name: String, stamp: String) throws(Rejection) -> Snapshot? {
         let stamp = fullStamp(stamp)
         let path = path(of: name)
-        guard let file = DurableFile.read(path) else { return nil }
+        let content: [UInt8]?
+        do {
+            content = try DurableFile.read(path)
+        } catch {
+            throw Rejection(reason: "\(error)")
+        }
+        guard let file = content else { return nil }
         var offset = 0
         func take(_ count: Int) throws(Rejection) -> ArraySlice<UInt8> {
             guard count >= 0, count <= file.count - offset else { throw Rejection(reason: "\(path) is truncated") }
