@@ -192,15 +192,21 @@ public final class ChangeIngestor: Sendable {
     /// Field lists must be all names or all bitmaps (Salesforce never mixes them), and an entry
     /// starting with a digit must be a well-formed bitmap: field names start with a letter.
     private static func checkFieldListSpelling(_ header: ChangeEventHeader) throws(ChangeEventError) {
-        let lists = [("changedFields", header.changedFields), ("nulledFields", header.nulledFields), ("diffFields", header.diffFields)]
-        for (name, list) in lists {
-            let field = "\(ChangeEventHeader.jsonKey).\(name)"
-            if let bad = list.first(where: { ($0.isEmpty || ChangeBody.isBitmapEntry($0)) && !ChangedFieldList.isBitmapEntry($0) }) {
-                throw ChangeEventError(field: field, message: "\"\(bad.prefix(40))\" is neither a field name nor a bitmap such as \"0x400800\" or \"4-0x01\"")
-            }
-            if ChangedFieldList.encoding(of: list) == .mixed {
-                throw ChangeEventError(field: field, message: "mixes field names and Pub/Sub bitmaps; expected one spelling")
-            }
+        try checkSpelling(of: header.changedFields, named: "changedFields")
+        try checkSpelling(of: header.nulledFields, named: "nulledFields")
+        try checkSpelling(of: header.diffFields, named: "diffFields")
+    }
+
+    /// Every change passes here, so the member's path is spelled out only for an error.
+    private static func checkSpelling(of list: [String], named name: StaticString) throws(ChangeEventError) {
+        if let bad = list.first(where: { ($0.isEmpty || ChangeBody.isBitmapEntry($0)) && !ChangedFieldList.isBitmapEntry($0) }) {
+            throw ChangeEventError(
+                field: "\(ChangeEventHeader.jsonKey).\(name)",
+                message: "\"\(bad.prefix(40))\" is neither a field name nor a bitmap such as \"0x400800\" or \"4-0x01\""
+            )
+        }
+        if ChangedFieldList.encoding(of: list) == .mixed {
+            throw ChangeEventError(field: "\(ChangeEventHeader.jsonKey).\(name)", message: "mixes field names and Pub/Sub bitmaps; expected one spelling")
         }
     }
 }
