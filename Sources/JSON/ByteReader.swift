@@ -147,6 +147,33 @@ public struct ByteReader: Sendable {
     /// Reads a string written by `ByteWriter.writeString`: a LEB128 byte count, then that many
     /// bytes of UTF-8, which must be valid. A failed read leaves the offset where it was.
     public mutating func readString() throws(ByteReaderError) -> String {
+        try readValidatedString { text, isASCII in UTF8Validation.stringFromValidatedBytes(text, isASCII: isASCII) }
+    }
+
+    /// Reads a string as `readString` does, as two: the bytes before the first `separator` (an
+    /// ASCII byte) and those after it, or the whole and `nil` when there is none. Saves building
+    /// the whole string only to split it (a stream name `category/id`, read with every event).
+    public mutating func readString(splitAtFirst separator: UInt8) throws(ByteReaderError) -> (head: String, tail: String?) {
+        precondition(separator < 0x80, "the separator must be an ASCII byte")
+        return try readValidatedString { text, isASCII in
+            guard let split = text.firstIndex(of: separator) else {
+                return (UTF8Validation.stringFromValidatedBytes(text, isASCII: isASCII), nil)
+            }
+            // Splitting at an ASCII byte leaves both halves valid UTF-8.
+            let head = UnsafeBufferPointer(rebasing: text[..<split])
+            let tail = UnsafeBufferPointer(rebasing: text[(split &+ 1)...])
+            return (
+                UTF8Validation.stringFromValidatedBytes(head, isASCII: isASCII),
+                UTF8Validation.stringFromValidatedBytes(tail, isASCII: isASCII)
+            )
+        }
+    }
+
+    /// Reads a length-prefixed run of UTF-8, validates it and hands it to `make`. A failed read
+    /// leaves the offset where it was.
+    private mutating func readValidatedString<Result>(
+        _ make: (UnsafeBufferPointer<UInt8>, _ isASCII: Bool) -> Result
+    ) throws(ByteReaderError) -> Result {
         let start = position
         let length = try readVarUInt()
         guard length <= UInt64(remainingCount) else {
@@ -159,14 +186,14 @@ public struct ByteReader: Sendable {
         let count = Int(length)
         let textStart = position
         var invalidOffset = 0
-        let decoded: String? = bytes.withUnsafeBufferPointer { buffer in
+        let decoded: Result? = bytes.withUnsafeBufferPointer { buffer in
             let text = UnsafeBufferPointer(rebasing: buffer[textStart..<(textStart &+ count)])
             let validation = UTF8Validation.validate(text)
             if let invalid = validation.firstInvalid {
                 invalidOffset = textStart &+ invalid
                 return nil
             }
-            return UTF8Validation.stringFromValidatedBytes(text, isASCII: validation.isASCII)
+            return make(text, validation.isASCII)
         }
         guard let decoded else {
             position = start

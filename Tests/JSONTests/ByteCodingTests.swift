@@ -125,6 +125,23 @@ struct ByteCodingTests {
         }
     }
 
+    @Test func stringsSplitAtTheirFirstSeparator() throws {
+        var writer = ByteWriter()
+        for text in ["clients/001T1000001nI4jIAE", "zoë/日本/😀", "no-separator", "/", ""] { writer.writeString(text) }
+        var reader = ByteReader(writer.bytes)
+        #expect(try reader.readString(splitAtFirst: UInt8(ascii: "/")) == ("clients", "001T1000001nI4jIAE"))
+        #expect(try reader.readString(splitAtFirst: UInt8(ascii: "/")) == ("zoë", "日本/😀"))
+        #expect(try reader.readString(splitAtFirst: UInt8(ascii: "/")) == ("no-separator", nil))
+        #expect(try reader.readString(splitAtFirst: UInt8(ascii: "/")) == ("", ""))
+        #expect(try reader.readString(splitAtFirst: UInt8(ascii: "/")) == ("", nil))
+        #expect(reader.isAtEnd)
+
+        // Invalid UTF-8 anywhere in the whole throws, and leaves the offset where it was.
+        var invalid = ByteReader([0x03, 0x61, 0x2F, 0xFF])
+        #expect(throws: ByteReaderError.self) { try invalid.readString(splitAtFirst: UInt8(ascii: "/")) }
+        #expect(invalid.offset == 0)
+    }
+
     @Test func stringsLongerThanTheDataThrow() {
         var reader = ByteReader([0x80, 0x01, 0x61])
         let error = #expect(throws: ByteReaderError.self) { try reader.readString() }

@@ -28,7 +28,8 @@ package enum EventRecordCodec {
 
     package static func encodeBody(stream: StreamName, event: NewEvent) -> EncodedBody {
         var writer = ByteWriter(capacity: 256)
-        writer.writeString(stream.description)
+        writer.writeVarUInt(UInt64(stream.storedFormCount))
+        stream.appendStoredForm(to: &writer.bytes)
         writer.writeString(event.type)
         JSONValue.object(event.metadata).encodeBinary(into: &writer)
         event.data.encodeBinary(into: &writer)
@@ -75,10 +76,11 @@ package enum EventRecordCodec {
         let recordedAt = Int64(littleEndian: record.loadUnaligned(fromByteOffset: 13, as: Int64.self))
         var reader = ByteReader(Array(body))
         do {
-            let streamText = try reader.readString()
-            guard let stream = StreamName(streamText) else {
-                throw JournalError.corruptEvent(position: position, reason: "invalid stream name \(streamText)")
+            let (category, id) = try reader.readString(splitAtFirst: UInt8(ascii: "/"))
+            guard let id, !category.isEmpty, !id.isEmpty else {
+                throw JournalError.corruptEvent(position: position, reason: "invalid stream name \(category)\(id.map { "/" + $0 } ?? "")")
             }
+            let stream = StreamName(category: category, id: id)
             let type = try reader.readString()
             guard case .object(let metadata) = try JSONValue.decodeBinary(from: &reader) else {
                 throw JournalError.corruptEvent(position: position, reason: "the metadata is not an object")

@@ -26,6 +26,17 @@ public struct StreamName: Sendable, Hashable, Comparable, CustomStringConvertibl
     /// The stored form, `category/id`.
     public var description: String { "\(category)/\(id)" }
 
+    /// The length of the stored form in UTF-8 bytes.
+    public var storedFormCount: Int { category.utf8.count &+ 1 &+ id.utf8.count }
+
+    /// Appends the stored form's UTF-8 to `bytes` without building the string (the journal
+    /// writes it with every event).
+    public func appendStoredForm(to bytes: inout [UInt8]) {
+        bytes.append(contentsOf: category.utf8)
+        bytes.append(UInt8(ascii: "/"))
+        bytes.append(contentsOf: id.utf8)
+    }
+
     public static func < (lhs: StreamName, rhs: StreamName) -> Bool {
         (lhs.category, lhs.id) < (rhs.category, rhs.id)
     }

@@ -31,12 +31,12 @@ enum JournalKeys {
     }
 
     static func streamPrefix(_ stream: StreamName) -> [UInt8] {
-        let name = Array(stream.description.utf8)
+        let count = stream.storedFormCount
         var key: [UInt8] = []
-        key.reserveCapacity(name.count + 10)
-        key.append(UInt8(truncatingIfNeeded: name.count >> 8))
-        key.append(UInt8(truncatingIfNeeded: name.count))
-        key.append(contentsOf: name)
+        key.reserveCapacity(count + 10)
+        key.append(UInt8(truncatingIfNeeded: count >> 8))
+        key.append(UInt8(truncatingIfNeeded: count))
+        stream.appendStoredForm(to: &key)
         return key
     }
 
@@ -47,7 +47,10 @@ enum JournalKeys {
     }
 
     static func head(_ stream: StreamName) -> [UInt8] {
-        Array(stream.description.utf8)
+        var key: [UInt8] = []
+        key.reserveCapacity(stream.storedFormCount)
+        stream.appendStoredForm(to: &key)
+        return key
     }
 
     static func uint64(_ value: UInt64) -> [UInt8] {

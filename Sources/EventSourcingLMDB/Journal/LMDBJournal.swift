@@ -74,7 +74,7 @@ public final class LMDBJournal: Journal, AggregateSnapshotStore {
 
     public func append(_ request: AppendRequest) async throws(JournalError) -> AppendResult {
         try AppendValidation.check(request)
-        for write in request.writes where write.stream.description.utf8.count > JournalKeys.maxStreamNameLength {
+        for write in request.writes where write.stream.storedFormCount > JournalKeys.maxStreamNameLength {
             throw .invalidAppend("the stream name \(write.stream) is longer than \(JournalKeys.maxStreamNameLength) bytes")
         }
         return try await writer.submit(PreparedAppend(request)).get()
