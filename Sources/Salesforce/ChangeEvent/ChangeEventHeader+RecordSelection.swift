@@ -8,13 +8,14 @@ extension ChangeEventHeader {
     /// naming the id.
     public func recordSelection() throws(ChangeEventError) -> RecordSelection {
         if changeType == .gapOverflow { return .entity }
-        let path = "\(Self.jsonKey).recordIds"
         guard !recordIds.isEmpty else {
-            throw ChangeEventError(field: path, message: "expected at least one record id, found an empty array")
+            throw ChangeEventError(field: "\(Self.jsonKey).recordIds", message: "expected at least one record id, found an empty array")
         }
         var selectsEntity = false
         var normalized: [String] = []
         normalized.reserveCapacity(recordIds.count)
+        // Nearly every event names one record or a few, searched in place; a set (empty until
+        // used, so free) pays only for many.
         var seen: Set<String> = []
         for (index, raw) in recordIds.enumerated() {
             if Self.isWildcard(raw) {
@@ -22,12 +23,12 @@ extension ChangeEventHeader {
             } else if let id = SalesforceID.normalize(raw) {
                 if id == SalesforceID.emptyID {
                     selectsEntity = true
-                } else if seen.insert(id).inserted {
+                } else if recordIds.count <= 8 ? !normalized.contains(id) : seen.insert(id).inserted {
                     normalized.append(id)
                 }
             } else {
                 throw ChangeEventError(
-                    field: "\(path)[\(index)]",
+                    field: "\(Self.jsonKey).recordIds[\(index)]",
                     message: "expected a 15- or 18-character Salesforce id or a wildcard such as 001*, "
                         + "found invalid id \"\(raw.prefix(40))\""
                 )
@@ -39,7 +40,7 @@ extension ChangeEventHeader {
     /// Whether `raw` is a wildcard id: 1 to 17 ASCII letters or digits (a key prefix such as
     /// `001`) followed by `*`.
     private static func isWildcard(_ raw: String) -> Bool {
-        let bytes = Array(raw.utf8)
+        let bytes = raw.utf8
         guard bytes.count >= 2, bytes.count <= 18, bytes.last == UInt8(ascii: "*") else { return false }
         return bytes.dropLast().allSatisfy { byte in
             (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))

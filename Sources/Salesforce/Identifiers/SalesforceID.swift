@@ -19,17 +19,32 @@ public enum SalesforceID {
     /// Anything else — another length, a character outside `A–Z a–z 0–9`, a wrong suffix — is
     /// `nil`.
     public static func normalize(_ raw: String) -> String? {
-        let bytes = Array(raw.utf8)
-        guard bytes.count == 15 || bytes.count == 18 else { return nil }
-        let base = bytes[0..<15]
-        guard base.allSatisfy(isASCIIAlphanumeric) else { return nil }
-        let suffix = checksum(of: base)
-        if bytes.count == 18 {
-            for (given, expected) in zip(bytes[15..<18], suffix) where upperCased(given) != expected {
-                return nil
+        // Every change event's ids come through here, nearly all already canonical: those are
+        // checked in place and returned as they are, with nothing allocated.
+        var raw = raw
+        let suffix: (UInt8, UInt8, UInt8)? = raw.withUTF8 { bytes in
+            guard bytes.count == 15 || bytes.count == 18 else { return nil }
+            for index in 0..<15 where !isASCIIAlphanumeric(bytes[index]) { return nil }
+            let suffix = (checksumCharacter(bytes, chunk: 0), checksumCharacter(bytes, chunk: 1), checksumCharacter(bytes, chunk: 2))
+            if bytes.count == 18 {
+                guard upperCased(bytes[15]) == suffix.0, upperCased(bytes[16]) == suffix.1, upperCased(bytes[17]) == suffix.2 else {
+                    return nil
+                }
+            }
+            return suffix
+        }
+        guard let suffix else { return nil }
+        let isCanonical = raw.withUTF8 { $0.count == 18 && $0[15] == suffix.0 && $0[16] == suffix.1 && $0[17] == suffix.2 }
+        if isCanonical { return raw }
+        return raw.withUTF8 { bytes in
+            String(unsafeUninitializedCapacity: 18) { buffer in
+                for index in 0..<15 { buffer[index] = bytes[index] }
+                buffer[15] = suffix.0
+                buffer[16] = suffix.1
+                buffer[17] = suffix.2
+                return 18
             }
         }
-        return String(decoding: base + suffix, as: UTF8.self)
     }
 
     /// The key prefix of `id`: its first three characters, which name the object type
@@ -38,24 +53,18 @@ public enum SalesforceID {
         id.prefix(3)
     }
 
-    /// The three checksum characters for a 15-character id: for each 5-character chunk, bit `i`
-    /// is set when character `i` of the chunk is an upper-case letter.
-    private static func checksum(of base: ArraySlice<UInt8>) -> [UInt8] {
-        var suffix: [UInt8] = []
-        suffix.reserveCapacity(3)
-        var index = base.startIndex
-        for _ in 0..<3 {
-            var mask = 0
-            for bit in 0..<5 {
-                let byte = base[index]
-                if byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") {
-                    mask |= 1 << bit
-                }
-                index += 1
+    /// The checksum character of 5-character chunk `chunk` (0, 1 or 2) of a 15-character id:
+    /// bit `i` of its index in the alphabet is set when character `i` of the chunk is an
+    /// upper-case letter.
+    private static func checksumCharacter(_ base: UnsafeBufferPointer<UInt8>, chunk: Int) -> UInt8 {
+        var mask = 0
+        for bit in 0..<5 {
+            let byte = base[chunk &* 5 &+ bit]
+            if byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") {
+                mask |= 1 << bit
             }
-            suffix.append(checksumAlphabet[mask])
         }
-        return suffix
+        return checksumAlphabet[mask]
     }
 
     private static func isASCIIAlphanumeric(_ byte: UInt8) -> Bool {
