@@ -152,7 +152,7 @@ struct ProjectionRunnerTests {
         // Positions 1…30 alternate over three categories: a, b, c, a, b, c, …
         for n in 0..<30 {
             let stream = StreamName(category: ["a", "b", "c"][n % 3], id: "\(n % 2)")
-            try await journal.append(AppendRequest(stream: stream, expectedVersion: .any, events: [NewEvent(type: "E", data: [:])]))
+            _ = try await journal.append(AppendRequest(stream: stream, expectedVersion: .any, events: [NewEvent(type: "E", data: [:])]))
         }
         let onlyA = RecordingProjection(name: "a", categories: ["a"])
         let aAndC = RecordingProjection(name: "a+c", categories: ["c", "a"])
