@@ -41,6 +41,11 @@ public struct BackfillJob: Sendable, Hashable {
     public var passComplete = false
     public var startedAt: Timestamp
     public var finishedAt: Timestamp?
+    /// The position of the job's latest journaled event. Each page's records are journaled
+    /// before the page's own event, and a re-sync's deletes before its end, so a read with this
+    /// `minPosition` sees everything the job has written so far (once it is done: all of it).
+    /// `nil` for a job stored before positions were kept.
+    public var position: UInt64?
     /// Why it failed.
     public var error: String?
 
@@ -68,6 +73,7 @@ public struct BackfillJob: Sendable, Hashable {
         if let reason { object["reason"] = .string(reason) }
         if let finishedAt { object["finishedAt"] = .string(finishedAt.iso8601) }
         if let error { object["error"] = .string(error) }
+        if let position { object["position"] = .number(JSONNumber(position)) }
         return .object(object)
     }
 }

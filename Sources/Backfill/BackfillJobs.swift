@@ -43,7 +43,9 @@ public actor BackfillJobs: Projection {
                         reason: event.data["reason"]?.stringValue,
                         startedAt: event.recordedAt
                     )
+                    jobs[id]?.position = event.position
                 } else if var job = jobs[id] {
+                    job.position = event.position
                     switch event.type {
                     case BackfillEvent.pageApplied:
                         job.pages += 1
@@ -146,6 +148,7 @@ extension BackfillJob {
         }
         finishedAt = stored["finishedAt"]?.stringValue.flatMap(Timestamp.init(iso8601:))
         error = stored["error"]?.stringValue
+        position = stored["position"]?.int64Value.flatMap { UInt64(exactly: $0) }
     }
 }
 

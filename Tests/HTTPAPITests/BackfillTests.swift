@@ -51,10 +51,10 @@ struct BackfillTests {
         throw TimeoutError(what: "backfill \(id)")
     }
 
-    /// The journal's head: what a read must wait for to see everything a finished job wrote.
-    /// (Not the read models' positions: the runner applies a page to every projection at once,
-    /// so the job index can show a job done, or the gap index an entity re-synced, before the
-    /// clients read model has applied the job's last records.)
+    /// The journal's head. A read waiting for it sees everything written before (not so the
+    /// read models' positions: the runner applies a page to every projection at once, so the
+    /// gap index can show an entity re-synced, or the job index a job done, before the clients
+    /// read model has applied the last records).
     func journalHead(_ client: some TestClientProtocol) async throws -> Int64 {
         try #require(try await client.request("/v1/events?after=0&limit=1").body["head"]?.int64Value)
     }
@@ -90,7 +90,9 @@ struct BackfillTests {
                 #expect(status["duplicates"] == 0)
                 #expect(status["pages"] == 13)
                 #expect(status["totalSize"] == 25_000)
-                let position = try await journalHead(client)
+                // The job's position covers every record it wrote: reads that wait for it see them all.
+                let position = try #require(status["position"]?.int64Value)
+                #expect(try await position <= journalHead(client))
                 for record in expected.values.prefix(300) {
                     let view = try await client.request("/v1/clients/\(record.id)?minPosition=\(position)&wait=10000").body
                     #expect(view["fields"]?["name"]?.stringValue != nil, "\(record.id)")
@@ -189,6 +191,7 @@ struct BackfillTests {
     @Test func aJobInterruptedByARestartResumesAfterItsLastPageWithNothingAppliedTwice() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tributary-backfill-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
+        var position: Int64?
         try await withOrg { org, url in
             org.populate("Account", count: 6_000)
             for _ in 0..<40 { org.fail(.slow(.milliseconds(50))) }
@@ -197,24 +200,29 @@ struct BackfillTests {
                 try await waitForPages(3, of: id, client)
                 return id
             }
-            try await application(org, url, storage: .lmdb(directory: directory), batchSize: 200).test(.live) { client in
+            position = try await application(org, url, storage: .lmdb(directory: directory), batchSize: 200).test(.live) { client in
                 let status = try await finished(id, client)
                 #expect(status["state"] == "done", "\(status)")
                 #expect(status["records"] == 6_000)
                 #expect(status["applied"] == 6_000)
                 #expect(status["pages"] == 30)
+                return status["position"]?.int64Value
             }
         }
         let journal = try LMDBJournal(directory: directory, configuration: .init(lmdb: .init(readOnly: true)))
         var versions: [String: UInt64] = [:]
+        var jobEnd: UInt64?
         var after: UInt64 = 0
         while true {
             let events = try await journal.readAll(after: after, limit: 4096)
             guard let last = events.last else { break }
             for event in events where event.stream.category == "clients" { versions[event.stream.id, default: 0] += 1 }
+            jobEnd = events.last { $0.stream.category == "backfills" }?.position ?? jobEnd
             after = last.position
         }
         await journal.close()
+        // The job's position, kept across the restart, is its last event's: the end of the job.
+        #expect(position.map(UInt64.init) == jobEnd)
         #expect(versions.count == 6_000)
         #expect(versions.values.allSatisfy { $0 == 1 }, "a record was applied twice")
     }
@@ -235,7 +243,9 @@ struct BackfillTests {
                 )
                 let status = try await finished(try await startBackfill(client), client)
                 #expect(status["state"] == "done")
-                let position = try await journalHead(client)
+                // The job's position covers every record it wrote: reads that wait for it see them all.
+                let position = try #require(status["position"]?.int64Value)
+                #expect(try await position <= journalHead(client))
                 let first = try await client.request("/v1/clients/\(ids[0])?minPosition=\(position)&wait=5000").body
                 #expect(first["fields"]?["name"] == "Live name")
                 #expect(first["fields"]?["industry"]?.stringValue == (try? JSONValue(parsing: Array((stored["Industry"] ?? "null").utf8)))?.stringValue)
