@@ -48,8 +48,9 @@ package enum DurableFile {
     package static func read(_ path: String) throws(FileIOError) -> [UInt8]? {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else {
-            if errno == ENOENT { return nil }
-            throw FileIOError(operation: "open \(path)", code: errno)
+            let code = errno
+            if code == ENOENT { return nil }
+            throw FileIOError(operation: "open \(path)", code: code)
         }
         defer { close(descriptor) }
         var bytes: [UInt8] = []
@@ -57,8 +58,9 @@ package enum DurableFile {
         while true {
             let count = chunk.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
             if count < 0 {
-                if errno == EINTR { continue }
-                throw FileIOError(operation: "read \(path)", code: errno)
+                let code = errno
+                if code == EINTR { continue }
+                throw FileIOError(operation: "read \(path)", code: code)
             }
             guard count > 0 else { break }
             bytes.append(contentsOf: chunk[..<count])

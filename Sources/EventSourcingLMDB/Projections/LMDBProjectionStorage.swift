@@ -201,12 +201,13 @@ public final class LMDBProjectionStorage: ProjectionStorage {
 
     /// Deletes the environment in `directory` when it may be damaged: left open (not `clean`) by
     /// a boot of the machine other than this one (or by any boot, when the boot id cannot be
-    /// read), marked `dirty` by a failed close, or with no session file at all (or one that cannot be read).
+    /// read), marked `dirty` by a failed close, or with no session file at all (or one that
+    /// cannot be read).
     private static func discardIfUnsafe(directory: String) throws -> Bool {
         let data = directory + "/data.mdb"
         guard access(data, F_OK) == 0 else { return false }
         // An unreadable session file counts as none: the environment is rebuilt from the journal.
-        let session = ((try? DurableFile.read(directory + "/session")) ?? nil).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        let session = (try? DurableFile.read(directory + "/session")).map { String(decoding: $0, as: UTF8.self) } ?? ""
         let boot = bootID()
         if session == "clean\n" || (boot != "unknown" && session == "open \(boot)\n") { return false }
         for file in ["data.mdb", "lock.mdb"] {
@@ -226,7 +227,7 @@ public final class LMDBProjectionStorage: ProjectionStorage {
 
     /// The kernel's id of this boot of the machine; it changes on every boot.
     static func bootID() -> String {
-        let bytes = ((try? DurableFile.read("/proc/sys/kernel/random/boot_id")) ?? nil) ?? []
+        let bytes = (try? DurableFile.read("/proc/sys/kernel/random/boot_id")) ?? []
         let text = String(decoding: bytes, as: UTF8.self).filter { !$0.isWhitespace }
         return text.isEmpty ? "unknown" : text
     }
