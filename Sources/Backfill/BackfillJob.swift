@@ -41,10 +41,10 @@ public struct BackfillJob: Sendable, Hashable {
     public var passComplete = false
     public var startedAt: Timestamp
     public var finishedAt: Timestamp?
-    /// The position of the job's latest journaled event. Each page's records are journaled
-    /// before the page's own event, and a re-sync's deletes before its end, so a read with this
-    /// `minPosition` sees everything the job has written so far (once it is done: all of it).
-    /// `nil` for a job stored before positions were kept.
+    /// The position of the job's latest journaled event. Each page's records are journaled in
+    /// one append before the page's own event, and each chunk of a re-sync's deletes before its
+    /// count, so a read with this `minPosition` sees everything the job has written so far (once
+    /// it is done: all of it). `nil` for a job stored before positions were kept.
     public var position: UInt64?
     /// Why it failed.
     public var error: String?

@@ -65,7 +65,7 @@ public actor BackfillJobs: Projection {
                         job.error = event.data["error"]?.stringValue
                         job.finishedAt = event.recordedAt
                     default:
-                        continue
+                        break
                     }
                     jobs[id] = job
                 }

@@ -164,8 +164,8 @@ public final class Backfiller: Service, Sendable {
         if let type = mappings.recordType(forObject: job.entity), let mapping = mappings[type] {
             do {
                 if !job.passComplete { try await readPages(job, mapping: mapping, type: type) }
-                let deleted = job.reconcile ? try await reconcile(job, mapping: mapping, type: type) : nil
-                ended = await finish(job, failure: nil, deletedAbsent: deleted)
+                if job.reconcile { try await reconcile(job, mapping: mapping, type: type) }
+                ended = await finish(job, failure: nil)
             } catch {
                 if Task.isCancelled {
                     logger.info("backfill paused by shutdown; it resumes at the next start", metadata: ["job": "\(job.id)"])
@@ -239,13 +239,14 @@ public final class Backfiller: Service, Sendable {
         return try result.get()
     }
 
-    /// Deletes the records the mirror shows as live that Salesforce no longer has; returns how many.
+    /// Deletes the records the mirror shows as live that Salesforce no longer has, journaling
+    /// their count with each chunk (`BackfillReconciled`).
     ///
     /// The mirror is listed first and Salesforce asked second: a record created after the listing
     /// is not a candidate, and one the listing holds is either in Salesforce's answer or was
     /// deleted before it.
-    private func reconcile(_ job: BackfillJob, mapping: EntityMapping, type: RecordType) async throws -> Int {
-        guard let projection = readModels.projection(type) else { return 0 }
+    private func reconcile(_ job: BackfillJob, mapping: EntityMapping, type: RecordType) async throws {
+        guard let projection = readModels.projection(type) else { return }
         let position = try await journal.lastPosition()
         await projection.applied.wait(until: position)
         var candidates: [String] = []
@@ -276,20 +277,22 @@ public final class Backfiller: Service, Sendable {
                 )
                 return (StreamName(category: type.rawValue, id: id), command, nil)
             }
-            _ = try await registry.handleAtomically(commands)
+            // Each chunk's deletes and its count are one append, like a page and its event: the
+            // count survives an interruption, and the job's position covers the deletes.
+            let progress = StreamWrite(
+                stream: BackfillEvent.stream(job.id),
+                expectedVersion: .any,
+                events: [BackfillEvent.reconciled(deletedAbsent: commands.count)]
+            )
+            _ = try await registry.handleAtomically(commands, alsoWriting: [progress])
         }
-        return absent.count
     }
 
-    /// Journals the end of `job` (with its reconciliation count, and for a successful re-sync,
-    /// `EntityResyncCompleted`).
+    /// Journals the end of `job` (and for a successful re-sync, `EntityResyncCompleted`).
     /// - Returns: the position of the end, or `nil` when it could not be journaled.
     @discardableResult
-    private func finish(_ job: BackfillJob, failure: String?, deletedAbsent: Int? = nil) async -> UInt64? {
-        var events: [NewEvent] = []
-        if let deletedAbsent { events.append(BackfillEvent.reconciled(deletedAbsent: deletedAbsent)) }
-        events.append(BackfillEvent.finished(failure: failure))
-        var writes = [StreamWrite(stream: BackfillEvent.stream(job.id), expectedVersion: .any, events: events)]
+    private func finish(_ job: BackfillJob, failure: String?) async -> UInt64? {
+        var writes = [StreamWrite(stream: BackfillEvent.stream(job.id), expectedVersion: .any, events: [BackfillEvent.finished(failure: failure)])]
         if job.reconcile, failure == nil {
             writes.append(EntityResyncRequest.completion(entity: job.entity, began: job.startedAt))
         }

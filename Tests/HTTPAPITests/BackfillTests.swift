@@ -208,6 +208,12 @@ struct BackfillTests {
                 #expect(status["pages"] == 30)
                 return status["position"]?.int64Value
             }
+            // A third start reads the finished job from the job index's store, position included.
+            let restarted = try await application(org, url, storage: .lmdb(directory: directory), batchSize: 200).test(.live) { client in
+                try await client.request("/v1/backfill/\(id)").body
+            }
+            #expect(restarted["state"] == "done")
+            #expect(restarted["position"]?.int64Value == position)
         }
         let journal = try LMDBJournal(directory: directory, configuration: .init(lmdb: .init(readOnly: true)))
         var versions: [String: UInt64] = [:]
@@ -221,7 +227,7 @@ struct BackfillTests {
             after = last.position
         }
         await journal.close()
-        // The job's position, kept across the restart, is its last event's: the end of the job.
+        // The job's position is its last event's: the end of the job.
         #expect(position.map(UInt64.init) == jobEnd)
         #expect(versions.count == 6_000)
         #expect(versions.values.allSatisfy { $0 == 1 }, "a record was applied twice")
