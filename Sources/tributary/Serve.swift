@@ -126,7 +126,9 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var logger = logFormat == "json" ? Logger(label: "tributary", factory: { JSONLogHandler(label: $0) }) : Logger(label: "tributary")
+        var logger =
+            logFormat == "json"
+            ? Logger(label: "tributary", factory: { JSONLogHandler(label: $0) }) : Logger(label: "tributary", factory: { TextLogHandler(label: $0) })
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         var mappings = MappingSet.defaults
         if let mappingsFile {

@@ -213,4 +213,33 @@ struct OperabilityTests {
         #expect(object["lag"]?["clients"] == "4")
         #expect(object["time"]?.stringValue?.hasSuffix("Z") == true)
     }
+
+    // MARK: - Text logs
+
+    @Test func textLogLinesCarryLevelLabelMetadataAndMessage() throws {
+        struct Refusal: Error {}
+        let lines = Mutex<[String]>([])
+        var logger = Logger(label: "tributary") { label in
+            TextLogHandler(label: label, write: { line in lines.withLock { $0.append(String(decoding: line, as: UTF8.self)) } })
+        }
+        logger[metadataKey: "request_id"] = "r-1"
+        logger[metadataKey: "hb.request.id"] = "7"
+        logger.info("request failed", metadata: ["status": "503"])
+        logger.debug("not at info level")
+        logger.warning("cannot publish", error: Refusal())
+        let written = lines.withLock { $0 }
+        #expect(written.count == 2)
+        let first = try #require(written.first)
+        // `<time> <level> <label>: <key=value …, sorted> [<source>] <message>`, one line.
+        let time = try #require(first.split(separator: " ").first)
+        #expect(time.hasSuffix("Z") && Timestamp(iso8601: String(time)) != nil, "\(first)")
+        #expect(first.hasSuffix(" info tributary: hb.request.id=7 request_id=r-1 status=503 [HTTPAPITests] request failed\n"), "\(first)")
+        #expect(first.filter { $0 == "\n" }.count == 1)
+        let warning = try #require(written.last)
+        #expect(warning.contains(" warning tributary: error.message=Refusal() error.type=") && warning.hasSuffix("Refusal hb.request.id=7 request_id=r-1 [HTTPAPITests] cannot publish\n"), "\(warning)")
+        // Metadata set after a line does not leak into the lines before it.
+        logger[metadataKey: "request_id"] = nil
+        logger.info("next")
+        #expect(lines.withLock { $0.last }?.contains("request_id") == false)
+    }
 }
