@@ -9,6 +9,11 @@ import JSON
 /// rebuilt from the journal after a restart, and a request waits until the index has caught up
 /// with the journal found at start-up before it may write. Concurrent requests with the same key
 /// queue behind the first one.
+///
+/// With a `retention`, a key is forgotten once the journal's time (the `recordedAt` of the
+/// newest event applied) has moved more than `retention` past the key's event, so the index
+/// stays bounded on a server that runs for months. Measured in the journal's time, a rebuild
+/// from the journal forgets exactly what the live index did.
 public actor IdempotencyIndex: SnapshottableProjection {
     /// The answer to a service command.
     public struct Answer: Sendable, Hashable {
@@ -35,46 +40,95 @@ public actor IdempotencyIndex: SnapshottableProjection {
         case claimed
     }
 
+    /// An answer and when it was given (epoch milliseconds: its event's `recordedAt`).
+    private struct Remembered {
+        var answer: Answer
+        var time: Int64
+    }
+
     public nonisolated let name = "idempotency-keys"
     public nonisolated let applied = PositionWatch()
     private let startupPosition: UInt64
-    private var answers: [String: Answer] = [:]
+    /// How long a key is remembered, in milliseconds of the journal's time; `nil`: forever.
+    private let retention: Int64?
+    private var answers: [String: Remembered] = [:]
+    /// With a retention: the keys in the order they were answered, from `expiryStart` on.
+    private var expiry: [(time: Int64, key: String)] = []
+    private var expiryStart = 0
+    /// The journal's time: the `recordedAt` of the newest event applied (or answer given).
+    private var newest = Int64.min
     private var statePosition: UInt64 = 0
     private var inFlight: [String: [CheckedContinuation<Void, Never>]] = [:]
 
-    /// An index that serves claims once it has applied `startupPosition`.
-    public init(startupPosition: UInt64) {
+    /// An index that serves claims once it has applied `startupPosition`, and remembers each key
+    /// for `retention` of the journal's time (`nil`: forever).
+    public init(startupPosition: UInt64, retention: Duration? = nil) {
         self.startupPosition = startupPosition
+        self.retention = retention.map { Int64($0.components.seconds) * 1000 + $0.components.attoseconds / 1_000_000_000_000_000 }
     }
 
     public func apply(_ events: [RecordedEvent], through end: UInt64) {
         statePosition = max(statePosition, end)
         for event in events {
+            // Every event moves the journal's time on, not only commands with a key.
+            newest = max(newest, event.recordedAt.millisecondsSinceEpoch)
             guard let key = event.metadata["idempotencyKey"]?.stringValue else { continue }
             guard let type = RecordType(rawValue: event.stream.category),
                 let kind = RecordEventTypeName.kind(of: event.type, for: type)
             else { continue }
             let outcome = kind.rawValue.lowercased()
-            answers[Self.scoped(key, event.stream)] = Answer(position: event.position, version: event.version, outcome: outcome)
+            remember(
+                Self.scoped(key, event.stream),
+                Answer(position: event.position, version: event.version, outcome: outcome),
+                at: event.recordedAt.millisecondsSinceEpoch
+            )
+        }
+        forgetExpired()
+    }
+
+    /// How many keys are remembered.
+    public var count: Int { answers.count }
+
+    private func remember(_ scopedKey: String, _ answer: Answer, at time: Int64) {
+        answers[scopedKey] = Remembered(answer: answer, time: time)
+        newest = max(newest, time)
+        if retention != nil { expiry.append((time, scopedKey)) }
+    }
+
+    /// Forgets the keys answered more than `retention` before the newest answer.
+    private func forgetExpired() {
+        guard let retention, newest > Int64.min else { return }
+        let cutoff = newest - retention
+        while expiryStart < expiry.count, expiry[expiryStart].time < cutoff {
+            let key = expiry[expiryStart].key
+            // A key answered again since (a later entry) stays.
+            if let remembered = answers[key], remembered.time < cutoff { answers[key] = nil }
+            expiryStart += 1
+        }
+        if expiryStart >= 4096, expiryStart * 2 >= expiry.count {
+            expiry.removeFirst(expiryStart)
+            expiryStart = 0
         }
     }
 
     // MARK: - Snapshots
 
-    public nonisolated var snapshotStamp: String { "idempotency-keys/1" }
+    public nonisolated var snapshotStamp: String { "idempotency-keys/2" }
 
     /// The answers of the journaled commands (claims in flight are not state): `varuint count`,
-    /// per key `string scopedKey, varuint position, varuint version, string outcome`.
+    /// per key `string scopedKey, varuint position, varuint version, string outcome, varint
+    /// time` (epoch milliseconds).
     public func snapshot() -> ProjectionSnapshot {
         let answers = self.answers
         return ProjectionSnapshot(position: statePosition) {
             var writer = ByteWriter(capacity: 64 * answers.count + 8)
             writer.writeVarUInt(UInt64(answers.count))
-            for (key, answer) in answers {
+            for (key, remembered) in answers {
                 writer.writeString(key)
-                writer.writeVarUInt(answer.position)
-                writer.writeVarUInt(answer.version)
-                writer.writeString(answer.outcome)
+                writer.writeVarUInt(remembered.answer.position)
+                writer.writeVarUInt(remembered.answer.version)
+                writer.writeString(remembered.answer.outcome)
+                writer.writeVarInt(remembered.time)
             }
             return writer.bytes
         }
@@ -82,13 +136,19 @@ public actor IdempotencyIndex: SnapshottableProjection {
 
     public func restore(from bytes: [UInt8], position: UInt64) throws {
         var reader = ByteReader(bytes)
-        var restored: [String: Answer] = [:]
+        var restored: [(key: String, answer: Answer, time: Int64)] = []
         for _ in 0..<min(try reader.readVarUInt(), UInt64(bytes.count)) {
             let key = try reader.readString()
-            restored[key] = Answer(position: try reader.readVarUInt(), version: try reader.readVarUInt(), outcome: try reader.readString())
+            let answer = Answer(position: try reader.readVarUInt(), version: try reader.readVarUInt(), outcome: try reader.readString())
+            restored.append((key, answer, try reader.readVarInt()))
         }
         guard reader.isAtEnd else { throw SnapshotFormatError("the snapshot has bytes after its answers") }
-        answers = restored
+        answers = [:]
+        expiry = []
+        expiryStart = 0
+        newest = .min
+        for entry in restored.sorted(by: { $0.time < $1.time }) { remember(entry.key, entry.answer, at: entry.time) }
+        forgetExpired()
         statePosition = position
         applied.advance(to: position)
     }
@@ -98,7 +158,7 @@ public actor IdempotencyIndex: SnapshottableProjection {
         await applied.wait(until: startupPosition)
         let scopedKey = Self.scoped(key, stream)
         while true {
-            if let answer = answers[scopedKey] { return .answered(answer) }
+            if let remembered = answers[scopedKey] { return .answered(remembered.answer) }
             guard inFlight[scopedKey] != nil else {
                 inFlight[scopedKey] = []
                 return .claimed
@@ -110,7 +170,8 @@ public actor IdempotencyIndex: SnapshottableProjection {
     /// Records the answer for a claimed key and wakes requests waiting on it.
     public func finish(_ key: String, for stream: StreamName, with answer: Answer) {
         let scopedKey = Self.scoped(key, stream)
-        answers[scopedKey] = answer
+        // Until the index applies the command's event (which replaces this with its time).
+        remember(scopedKey, answer, at: Timestamp.now().millisecondsSinceEpoch)
         release(scopedKey)
     }
 

@@ -48,6 +48,12 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("snapshot-interval"), help: "Seconds between snapshots of the in-memory indexes of gaps and idempotency keys (also taken on graceful shutdown).")
     var snapshotIntervalSeconds = 300
 
+    @Option(
+        name: .customLong("idempotency-retention"),
+        help: "Seconds an Idempotency-Key is remembered, in the journal's time (default: forever). A key repeated later is a new command; bounds the index's memory."
+    )
+    var idempotencyRetentionSeconds: Int?
+
     @Option(name: .customLong("salesforce-login-url"), help: "The org's My Domain URL for backfills and gap re-reads (or SALESFORCE_LOGIN_URL).")
     var salesforceLoginURL: String?
 
@@ -120,6 +126,9 @@ struct Serve: AsyncParsableCommand {
         guard maxResident >= 0 else { throw ValidationError("--max-resident must be 0 (no cap) or positive") }
         guard shutdownTimeoutSeconds > 0 else { throw ValidationError("--shutdown-timeout must be positive") }
         guard snapshotIntervalSeconds > 0 else { throw ValidationError("--snapshot-interval must be positive") }
+        if let idempotencyRetentionSeconds, idempotencyRetentionSeconds <= 0 {
+            throw ValidationError("--idempotency-retention must be positive (leave it out to remember keys forever)")
+        }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
         }
@@ -158,6 +167,7 @@ struct Serve: AsyncParsableCommand {
         configuration.readyMaxLag = readyMaxLag
         configuration.maxInFlightWrites = maxInFlightWrites
         configuration.maxProjectionLag = maxProjectionLag
+        configuration.idempotencyRetention = idempotencyRetentionSeconds.map { .seconds($0) }
         if rateLimit > 0 {
             guard configuration.accessTokens != nil else {
                 throw StartupError(message: "--rate-limit applies per token: configure tokens (--tokens-file or TRIBUTARY_TOKENS)")

@@ -68,6 +68,34 @@ struct CommandRouteTests {
         }
     }
 
+    @Test func anIdempotencyKeyPastItsRetentionIsANewCommand() async throws {
+        let app = try await testApplication { $0.idempotencyRetention = .milliseconds(300) }
+        try await app.test(.router) { client in
+            func send(_ name: String) async throws -> JSONValue {
+                let body: JSONValue = ["command": "upsert", "fields": ["Name": .string(name)]]
+                return try await client.execute(
+                    uri: "/v1/commands/clients/\(id)",
+                    method: .post,
+                    headers: [.contentType: "application/json", HTTPField.Name("Idempotency-Key")!: "order-42"],
+                    body: ByteBuffer(bytes: body.jsonBytes())
+                ) { try JSONValue(parsing: Array($0.body.readableBytesView)) }
+            }
+            #expect(try await send("Acme")["version"] == 1)
+            #expect(try await send("Acme 2")["version"] == 1, "within the retention the first answer comes back")
+            // The journal's time moves on with another record's command, past the retention.
+            try await Task.sleep(for: .milliseconds(400))
+            try await client.request("/v1/commands/clients/\(accountID(2))", method: .post, json: ["command": "upsert", "fields": ["Name": "Other"]])
+            var answer = try await send("Acme 2")
+            let deadline = ContinuousClock.now + .seconds(5)
+            while answer["version"] == 1, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+                answer = try await send("Acme 2")
+            }
+            #expect(answer["version"] == 2, "\(answer)")
+            #expect(try await client.request("/v1/clients/\(id)?minPosition=3").body["fields"]?["name"] == "Acme 2")
+        }
+    }
+
     @Test func deleteAndUndeleteOfAnUnknownRecordAre404() async throws {
         let app = try await testApplication()
         try await app.test(.router) { client in

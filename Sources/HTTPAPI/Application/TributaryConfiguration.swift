@@ -49,6 +49,9 @@ public struct TributaryConfiguration: Sendable {
     /// How often the in-memory indexes (gaps, idempotency keys) save snapshots (LMDB storage only;
     /// also on graceful shutdown). Record read models need none: they are stored in LMDB.
     public var snapshotInterval: Duration
+    /// How long an `Idempotency-Key` is remembered, in the journal's time (`--idempotency-retention`);
+    /// forever when `nil`. A key repeated later is a new command.
+    public var idempotencyRetention: Duration?
     /// Identifies the build of the code: snapshots written by another build are not loaded.
     public var buildIdentity: String
     /// The Salesforce org backfills and gap re-reads read from; without it `POST /v1/backfill`

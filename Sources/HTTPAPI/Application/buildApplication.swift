@@ -74,7 +74,7 @@ public func buildApplication(_ configuration: TributaryConfiguration, logger: Lo
     )
     let startupPosition = try await journal.lastPosition()
     let readModels = try ReadModels(mappings: mappings, storage: projectionStorage, stampPrefix: stampPrefix, journalEnd: startupPosition)
-    let idempotency = IdempotencyIndex(startupPosition: startupPosition)
+    let idempotency = IdempotencyIndex(startupPosition: startupPosition, retention: configuration.idempotencyRetention)
     let gaps = GapIndex()
     let schemas = SchemaRegistry(journal: journal)
     try await schemas.load()
