@@ -64,7 +64,11 @@ public actor IdempotencyIndex: SnapshottableProjection {
     /// for `retention` of the journal's time (`nil`: forever).
     public init(startupPosition: UInt64, retention: Duration? = nil) {
         self.startupPosition = startupPosition
-        self.retention = retention.map { Int64($0.components.seconds) * 1000 + $0.components.attoseconds / 1_000_000_000_000_000 }
+        self.retention = retention.map { retention in
+            let (milliseconds, overflow) = retention.components.seconds.multipliedReportingOverflow(by: 1000)
+            let (total, overflowAgain) = milliseconds.addingReportingOverflow(retention.components.attoseconds / 1_000_000_000_000_000)
+            return overflow || overflowAgain ? Int64.max : total
+        }
     }
 
     public func apply(_ events: [RecordedEvent], through end: UInt64) {
@@ -95,10 +99,21 @@ public actor IdempotencyIndex: SnapshottableProjection {
         if retention != nil { expiry.append((time, scopedKey)) }
     }
 
-    /// Forgets the keys answered more than `retention` before the newest answer.
+    private func isExpired(_ remembered: Remembered) -> Bool {
+        guard let cutoff else { return false }
+        return remembered.time < cutoff
+    }
+
+    /// Keys answered before this have expired; `nil` without a retention or a journal time.
+    private var cutoff: Int64? {
+        guard let retention, newest > Int64.min else { return nil }
+        let (cutoff, overflow) = newest.subtractingReportingOverflow(retention)
+        return overflow ? Int64.min : cutoff
+    }
+
+    /// Forgets the keys answered more than `retention` before the journal's time.
     private func forgetExpired() {
-        guard let retention, newest > Int64.min else { return }
-        let cutoff = newest - retention
+        guard let cutoff else { return }
         while expiryStart < expiry.count, expiry[expiryStart].time < cutoff {
             let key = expiry[expiryStart].key
             // A key answered again since (a later entry) stays.
@@ -158,7 +173,8 @@ public actor IdempotencyIndex: SnapshottableProjection {
         await applied.wait(until: startupPosition)
         let scopedKey = Self.scoped(key, stream)
         while true {
-            if let remembered = answers[scopedKey] { return .answered(remembered.answer) }
+            // An expired key still in the table (the queue frees memory in order) is absent.
+            if let remembered = answers[scopedKey], !isExpired(remembered) { return .answered(remembered.answer) }
             guard inFlight[scopedKey] != nil else {
                 inFlight[scopedKey] = []
                 return .claimed
@@ -167,11 +183,13 @@ public actor IdempotencyIndex: SnapshottableProjection {
         }
     }
 
-    /// Records the answer for a claimed key and wakes requests waiting on it.
-    public func finish(_ key: String, for stream: StreamName, with answer: Answer) {
+    /// Records the answer for a claimed key and wakes requests waiting on it. `recordedAt` is
+    /// when the command's events were recorded (as the index will see them applied); a command
+    /// that wrote nothing is remembered from the journal's time now.
+    public func finish(_ key: String, for stream: StreamName, with answer: Answer, recordedAt: Timestamp? = nil) {
         let scopedKey = Self.scoped(key, stream)
-        // Until the index applies the command's event (which replaces this with its time).
-        remember(scopedKey, answer, at: Timestamp.now().millisecondsSinceEpoch)
+        let time = recordedAt?.millisecondsSinceEpoch ?? (newest > Int64.min ? newest : Timestamp.now().millisecondsSinceEpoch)
+        remember(scopedKey, answer, at: time)
         release(scopedKey)
     }
 

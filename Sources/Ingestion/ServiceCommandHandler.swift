@@ -64,7 +64,7 @@ public final class ServiceCommandHandler: Sendable {
                 // An upsert creates exactly when it writes the record's first event.
                 outcome: Self.outcome(command.operation, existed: receipt.version > 1)
             )
-            if let idempotencyKey { await idempotency.finish(idempotencyKey, for: stream, with: answer) }
+            if let idempotencyKey { await idempotency.finish(idempotencyKey, for: stream, with: answer, recordedAt: receipt.recordedAt) }
             return answer
         } catch {
             if let idempotencyKey { await idempotency.abandon(idempotencyKey, for: stream) }

@@ -74,6 +74,24 @@ struct IdempotencyIndexTests {
         #expect(await isAnswered(restored, "d", id: "001D"))
     }
 
+    @Test func anAnswerRecordedOutOfOrderExpiresByItsOwnTime() async throws {
+        let index = IdempotencyIndex(startupPosition: 0, retention: .seconds(60))
+        try await index.apply([command("x", id: "001X", position: 1, seconds: 60)])
+        // `finish` gives the command's commit time; here one older than the last event applied
+        // (it sits behind "x" in the expiry order).
+        let stream = StreamName(category: "clients", id: "001Y")
+        #expect(await isAnswered(index, "y", id: "001Y") == false)
+        _ = await index.claim("y", for: stream)
+        await index.finish(
+            "y", for: stream, with: IdempotencyIndex.Answer(position: 2, version: 1, outcome: "created"),
+            recordedAt: Timestamp(millisecondsSinceEpoch: 1_800_000_000_000 + 10_000)
+        )
+        #expect(await isAnswered(index, "y", id: "001Y"), "50 s short of the journal's time: remembered")
+        try await index.apply([command("z", id: "001Z", position: 3, seconds: 110)])
+        #expect(await isAnswered(index, "x", id: "001X"))
+        #expect(await !isAnswered(index, "y", id: "001Y"), "100 s short of the journal's time: a new command")
+    }
+
     @Test func withoutARetentionEveryKeyIsRemembered() async throws {
         let index = IdempotencyIndex(startupPosition: 0)
         try await index.apply([command("a", id: "001A", position: 1, seconds: 0), command("b", id: "001B", position: 2, seconds: 10_000_000)])

@@ -79,7 +79,7 @@ public actor AggregateActor<A: Aggregate> {
             throw .journal(error)
         }
         commit(pending, firstPosition: result.firstPosition, recordedAt: result.recordedAt)
-        return CommandReceipt(appended: count, version: version, position: position)
+        return CommandReceipt(appended: count, version: version, position: position, recordedAt: result.recordedAt)
     }
 
     // MARK: - Two-phase use, for writes spanning several records

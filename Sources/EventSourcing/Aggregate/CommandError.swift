@@ -21,11 +21,15 @@ public struct CommandReceipt: Sendable, Hashable {
     /// The journal position of the command's last event, or of the record's last event when the
     /// command appended nothing.
     public var position: UInt64
+    /// When the command's events were recorded (the journal's commit time); `nil` when it
+    /// appended nothing.
+    public var recordedAt: Timestamp?
 
     /// A receipt.
-    public init(appended: Int, version: UInt64, position: UInt64) {
+    public init(appended: Int, version: UInt64, position: UInt64, recordedAt: Timestamp? = nil) {
         self.appended = appended
         self.version = version
         self.position = position
+        self.recordedAt = recordedAt
     }
 }

@@ -185,7 +185,9 @@ public final class AggregateRegistry<A: Aggregate>: Sendable {
                         version += UInt64(count)
                         position = first + (version - write.baseVersion) - 1
                     }
-                    results[streamSlots[offset]] = .success(CommandReceipt(appended: count, version: version, position: position))
+                    results[streamSlots[offset]] = .success(
+                        CommandReceipt(appended: count, version: version, position: position, recordedAt: count > 0 ? recordedAt : nil)
+                    )
                 case .failure(let error):
                     results[streamSlots[offset]] = .failure(error)
                 }
