@@ -21,9 +21,10 @@ public struct JSONLogHandler: LogHandler {
         self.write = write
     }
 
-    /// Writes a line to standard error in one call, so concurrent lines never interleave.
+    /// Writes a line to standard error in one call, so concurrent lines never interleave. A
+    /// failed write (a full disk under a redirected stderr) loses the line, never the server.
     public static let standardError: @Sendable ([UInt8]) -> Void = { bytes in
-        FileHandle.standardError.write(Data(bytes))
+        try? FileHandle.standardError.write(contentsOf: bytes)
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
