@@ -310,7 +310,15 @@ struct BackfillTests {
                     try await Task.sleep(for: .milliseconds(20))
                 }
                 #expect(try await client.request("/v1/gaps").body["entities"]?.arrayValue?.isEmpty == true)
-                let position = try await journalHead(client)
+                // The re-sync is the job whose start asks to reconcile; once done, its position
+                // covers its deletes.
+                let log = try await client.request("/v1/events?after=0&limit=1000").body["items"]?.arrayValue ?? []
+                let started = log.last { $0["type"] == "BackfillStarted" && $0["data"]?["reconcile"] == true }
+                let job = try #require(started?["stream"]?.stringValue?.split(separator: "/").last.map(String.init))
+                let resync = try await finished(job, client)
+                #expect(resync["state"] == "done", "\(resync)")
+                #expect(resync["deletedAbsent"] == 1, "the purged record, and only it")
+                let position = try #require(resync["position"]?.int64Value)
                 #expect(try await client.request("/v1/clients/\(ids[0])?minPosition=\(position)&wait=5000").body["deleted"] == true)
                 #expect(try await client.request("/v1/clients/\(ids[1])").body["deleted"] == true)
                 #expect(try await client.request("/v1/clients/\(ids[2])").body["fields"]?["name"] == "Renamed in bulk")
