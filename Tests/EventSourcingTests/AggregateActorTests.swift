@@ -39,7 +39,10 @@ struct AggregateActorTests {
 
         let receipt = try await actor.handle(.add(3))
 
-        #expect(receipt == CommandReceipt(appended: 3, version: 4, position: 4))
+        // The receipt carries the commit time the journal recorded for the command's events.
+        let recordedAt = try await journal.readAll(after: 3, limit: 1).first?.recordedAt
+        #expect(receipt == CommandReceipt(appended: 3, version: 4, position: 4, recordedAt: recordedAt))
+        #expect(recordedAt != nil)
         let current = try await actor.current()
         #expect(current.state == Counter.State(count: 4, lastVersion: 4, lastPosition: 4))
     }
@@ -106,7 +109,8 @@ struct AggregateActorTests {
         #expect(current.version == 3)
         #expect(current.position == 4)
         let receipt = try await second.handle(.increment)
-        #expect(receipt == CommandReceipt(appended: 1, version: 4, position: 5))
+        let recordedAt = try await journal.readAll(after: 4, limit: 1).first?.recordedAt
+        #expect(receipt == CommandReceipt(appended: 1, version: 4, position: 5, recordedAt: recordedAt))
     }
 
     @Test func recoveryReadsAHistoryLongerThanOnePage() async throws {

@@ -27,6 +27,7 @@ struct AtomicBatchTests {
         let log = try await journal.readAll(after: 0, limit: 10)
         #expect(log.map(\.stream) == [first, second, second, second])
         #expect(Set(log.map(\.recordedAt)).count == 1, "one append gives one commit time")
+        #expect(receipts.allSatisfy { $0.recordedAt == log.first?.recordedAt }, "each receipt carries it")
         #expect(try await registry.current(second).state.count == 3)
         #expect(try await registry.current(second).state.lastPosition == 4)
     }
