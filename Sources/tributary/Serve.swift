@@ -135,9 +135,8 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var logger =
-            logFormat == "json"
-            ? Logger(label: "tributary", factory: { JSONLogHandler(label: $0) }) : Logger(label: "tributary", factory: { TextLogHandler(label: $0) })
+        let format = LineLogHandler.Format(rawValue: logFormat) ?? .text
+        var logger = Logger(label: "tributary", factory: { LineLogHandler(label: $0, format: format) })
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         var mappings = MappingSet.defaults
         if let mappingsFile {

@@ -193,7 +193,7 @@ struct OperabilityTests {
     @Test func jsonLogLinesCarryLevelMessageAndMetadata() throws {
         let lines = Mutex<[[UInt8]]>([])
         var logger = Logger(label: "tributary") { label in
-            JSONLogHandler(label: label, write: { line in lines.withLock { $0.append(line) } })
+            LineLogHandler(label: label, format: .json, write: { line in lines.withLock { $0.append(line) } })
         }
         logger[metadataKey: "request_id"] = "r-1"
         logger.info("request failed", metadata: ["status": "503", "streams": ["a", "b"], "lag": ["clients": "4"]])
@@ -212,6 +212,12 @@ struct OperabilityTests {
         #expect(object["streams"] == ["a", "b"])
         #expect(object["lag"]?["clients"] == "4")
         #expect(object["time"]?.stringValue?.hasSuffix("Z") == true)
+
+        struct Refusal: Error {}
+        logger.warning("cannot publish", error: Refusal())
+        let warning = try JSONValue(parsing: try #require(lines.withLock { $0.last }))
+        #expect(warning["error.message"] == "Refusal()")
+        #expect(warning["error.type"]?.stringValue?.hasSuffix("Refusal") == true)
     }
 
     // MARK: - Text logs
@@ -220,7 +226,7 @@ struct OperabilityTests {
         struct Refusal: Error {}
         let lines = Mutex<[String]>([])
         var logger = Logger(label: "tributary") { label in
-            TextLogHandler(label: label, write: { line in lines.withLock { $0.append(String(decoding: line, as: UTF8.self)) } })
+            LineLogHandler(label: label, format: .text, write: { line in lines.withLock { $0.append(String(decoding: line, as: UTF8.self)) } })
         }
         logger[metadataKey: "request_id"] = "r-1"
         logger[metadataKey: "hb.request.id"] = "7"
