@@ -43,9 +43,7 @@ public actor BackfillJobs: Projection {
                         reason: event.data["reason"]?.stringValue,
                         startedAt: event.recordedAt
                     )
-                    jobs[id]?.position = event.position
                 } else if var job = jobs[id] {
-                    job.position = event.position
                     switch event.type {
                     case BackfillEvent.pageApplied:
                         job.pages += 1
@@ -69,6 +67,8 @@ public actor BackfillJobs: Projection {
                     }
                     jobs[id] = job
                 }
+                // Whatever the event, the job's latest position moves with it.
+                jobs[id]?.position = event.position
                 changed.insert(id)
             } else if let id = event.metadata["backfillJob"]?.stringValue, jobs[id]?.passComplete == false {
                 jobs[id]?.applied += 1
