@@ -110,12 +110,13 @@ struct LMDBJournalTests {
     // MARK: - The stream index tail
 
     /// Stream reads and versions agree with the log whether the stream's entries are still in
-    /// memory, written to LMDB, or split between the two, and after a crash left them unwritten.
-    @Test(arguments: [2, 7, 1_000])
-    func streamReadsSurviveIndexFlushesAndACrashBeforeOne(flushEvery: Int) async throws {
+    /// memory, written to LMDB, or split between the two (a flush written a chunk per commit),
+    /// and after a crash left them unwritten or half written.
+    @Test(arguments: [(2, 1), (7, 1), (7, 256), (1_000, 256)])
+    func streamReadsSurviveIndexFlushesAndACrashBeforeOne(flushEvery: Int, chunk: Int) async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let configuration = LMDBJournalConfiguration(indexFlushEvents: flushEvery)
+        let configuration = LMDBJournalConfiguration(indexFlushEvents: flushEvery, indexFlushChunk: chunk)
         let streams = (0..<5).map { counterStream("s\($0)") }
 
         func expectStreamsMatchTheLog(_ journal: LMDBJournal) async throws {
@@ -153,6 +154,67 @@ struct LMDBJournalTests {
         let reopened = try LMDBJournal(directory: directory.path, configuration: configuration)
         try await expectStreamsMatchTheLog(reopened)
         await reopened.close()
+    }
+
+    /// A flush written a chunk per commit and cut short by a crash leaves entries past
+    /// `indexed-through`: the journal still verifies clean, opens, reads its streams right and
+    /// takes appends.
+    @Test func aFlushCutShortByACrashLeavesAJournalThatOpensAndVerifiesClean() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let configuration = LMDBJournalConfiguration(indexFlushEvents: 4, indexFlushChunk: 1)
+        let journal = try LMDBJournal(directory: directory.path, configuration: configuration)
+        for (round, stream) in [a, b, a, b].enumerated() {
+            _ = try await journal.append(AppendRequest(stream: stream, expectedVersion: .exact(UInt64(round / 2)), events: [testEvent("e\(round)")]))
+        }
+        // Positions 1–4 are sealed; this commit writes two of their entries (a's, first in key order).
+        _ = try await journal.append(AppendRequest(stream: a, expectedVersion: .exact(2), events: [testEvent("e4")]))
+        await journal.closeAsAfterCrash()
+
+        let environment = try LMDBEnvironment(path: directory.path, configuration: LMDBConfiguration(readOnly: true))
+        let databases = try JournalDatabases(environment: environment)
+        let written = try environment.withReadTransaction { try $0.count(in: databases.streams) }
+        environment.close()
+        #expect(written == 2)
+        let report = try JournalVerifier.verify(directory: directory.path)
+        #expect(report.isClean, "\(report.faults)")
+        #expect(report.indexedThrough == 0)
+
+        let reopened = try LMDBJournal(directory: directory.path, configuration: configuration)
+        #expect(try await reopened.readStream(a, fromVersion: 1, limit: 10).map(\.position) == [1, 3, 5])
+        #expect(try await reopened.readStream(a, fromVersion: 2, limit: 10).map(\.position) == [3, 5])
+        #expect(try await reopened.readStream(b, fromVersion: 1, limit: 10).map(\.position) == [2, 4])
+        #expect(try await reopened.streamVersion(a) == 3)
+        _ = try await reopened.append(AppendRequest(stream: b, expectedVersion: .exact(2), events: [testEvent("e5")]))
+        await reopened.close()
+        let closed = try JournalVerifier.verify(directory: directory.path)
+        #expect(closed.isClean, "\(closed.faults)")
+        #expect(closed.indexedThrough == 6)
+    }
+
+    /// Journals written before heads came from the index kept them in a `heads` database; the
+    /// first writable open deletes it, and versions still come out right.
+    @Test func openingAnOlderJournalDeletesItsHeadsDatabase() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let first = try LMDBJournal(directory: directory.path)
+        _ = try await first.append(AppendRequest(stream: a, expectedVersion: .exact(0), events: testEvents("a", count: 3)))
+        await first.close()
+        let environment = try LMDBEnvironment(path: directory.path)
+        let heads = try environment.openDatabase("heads")
+        try environment.withWriteTransaction { transaction in
+            try transaction.put(in: heads, key: Array("counters/a".utf8), value: JournalKeys.uint64(1))
+        }
+        environment.close()
+
+        let reopened = try LMDBJournal(directory: directory.path)
+        #expect(try await reopened.streamVersion(a) == 3)
+        _ = try await reopened.append(AppendRequest(stream: a, expectedVersion: .exact(3), events: [testEvent("next")]))
+        await reopened.close()
+        let after = try LMDBEnvironment(path: directory.path, configuration: LMDBConfiguration(readOnly: true))
+        defer { after.close() }
+        #expect(throws: LMDBError.self) { try after.openDatabase("heads") }
+        #expect(try JournalVerifier.verify(directory: directory.path).isClean)
     }
 
     // MARK: - Aggregate snapshots

@@ -32,7 +32,7 @@ enum AggregateSnapshotCodec {
     static func write(_ snapshots: [StreamName: AggregateSnapshot], in transaction: LMDBTransaction, databases: JournalDatabases) throws {
         guard let database = databases.snapshots, !snapshots.isEmpty else { return }
         for (stream, snapshot) in snapshots {
-            let key = JournalKeys.head(stream)
+            let key = JournalKeys.name(stream)
             let stored = try key.withUnsafeBytes { key in
                 try transaction.withValue(in: database, forKey: key) { version($0) }
             }

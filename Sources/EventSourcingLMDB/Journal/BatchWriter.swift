@@ -57,8 +57,8 @@ struct BatchWriter {
 
     private func version(of write: PreparedAppend.Write) throws -> UInt64 {
         if let head = heads[write.stream] { return head }
-        if let recent = tail.stream(write.stream) { return recent.head }
-        return try databases.indexedHead(key: write.headKey, in: transaction)
+        if let head = tail.head(of: write.stream) { return head }
+        return try databases.indexedHead(end: write.indexEnd, in: transaction)
     }
 
     private func writeEvent(_ body: EventRecordCodec.EncodedBody, version: UInt64) throws {

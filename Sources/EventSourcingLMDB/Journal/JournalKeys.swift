@@ -1,17 +1,24 @@
 import CLMDB
 import EventSourcing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The key layouts of the journal's LMDB databases.
 ///
 /// - `events`: position (8 bytes big-endian, so keys sort in log order) → event record.
 /// - `streams`: stream name (2-byte big-endian length + UTF-8) + version (8 bytes big-endian)
 ///   → position. One stream's events are one contiguous key range.
-/// - `heads`: stream name (UTF-8) → the stream's current version (8 bytes big-endian).
 /// - `snapshots`: stream name (UTF-8) → the record's latest aggregate snapshot: version and
 ///   position (8 bytes big-endian each), stamp (varuint length + UTF-8), encoded state.
-/// - `meta`: `indexed-through` → the last position whose `streams` and `heads` entries are
-///   written (8 bytes big-endian); newer events are indexed in memory (`StreamIndexTail`).
-///   Missing in journals written before the tail existed, whose index is always complete.
+/// - `meta`: `indexed-through` → the last position whose `streams` entries are written (8 bytes
+///   big-endian); newer events are indexed in memory (`StreamIndexTail`). Missing in journals
+///   written before the tail existed, whose index is always complete.
+///
+/// A stream's head (its newest indexed version) is the last `streams` key under its prefix.
+/// Journals written before 2026-11-28 also kept it in a `heads` database (stream name → version),
+/// which doubled the pages each index flush wrote; opening such a journal for writing deletes it.
 ///   `journal-id` → 16 random bytes naming this history of events: a new directory filled by
 ///   `import` or `restore --to` gets its own, so snapshots of another history are never loaded.
 enum JournalKeys {
@@ -46,7 +53,16 @@ enum JournalKeys {
         return key
     }
 
-    static func head(_ stream: StreamName) -> [UInt8] {
+    /// The first key after every version of `stream` in `streams` (its prefix, then eight 0xFF
+    /// bytes: no version is that large), from which a cursor steps back to the stream's head.
+    static func streamEnd(_ stream: StreamName) -> [UInt8] {
+        var key = streamPrefix(stream)
+        key.append(contentsOf: repeatElement(0xFF, count: 8))
+        return key
+    }
+
+    /// The stream name alone (UTF-8): the key of its aggregate snapshot.
+    static func name(_ stream: StreamName) -> [UInt8] {
         var key: [UInt8] = []
         key.reserveCapacity(stream.storedFormCount)
         stream.appendStoredForm(to: &key)
@@ -75,7 +91,6 @@ struct JournalDatabases: Sendable {
 
     let events: LMDBDatabase
     let streams: LMDBDatabase
-    let heads: LMDBDatabase
     /// `nil` only when a read-only environment predates it.
     let meta: LMDBDatabase?
     /// `nil` only when a read-only environment predates it.
@@ -84,7 +99,6 @@ struct JournalDatabases: Sendable {
     init(environment: LMDBEnvironment) throws {
         events = try environment.openDatabase("events")
         streams = try environment.openDatabase("streams")
-        heads = try environment.openDatabase("heads")
         if environment.configuration.readOnly {
             // Older journals lack these; any other failure is real and reported.
             meta = try Self.openIfPresent("meta", in: environment)
@@ -92,22 +106,28 @@ struct JournalDatabases: Sendable {
         } else {
             meta = try environment.openDatabase("meta")
             snapshots = try environment.openDatabase("snapshots")
+            // Heads now come from `streams` (see `JournalKeys`); an older journal's copy would
+            // go stale with the first append.
+            _ = try environment.deleteDatabase("heads")
         }
     }
 }
 
 extension JournalDatabases {
-    /// The version the written index (`heads`) holds for the stream whose head key is `key`
-    /// (`JournalKeys.head`); 0 when it has none. Newer versions may be in the in-memory tail.
-    func indexedHead(key: [UInt8], in transaction: LMDBTransaction) throws -> UInt64 {
-        let stored = try key.withUnsafeBytes { key in
-            try transaction.withValue(in: heads, forKey: key) { JournalKeys.uint64(from: $0) }
+    /// The newest version the written index holds for the stream whose `JournalKeys.streamEnd`
+    /// is `end`; 0 when it has none. Newer versions may be in the in-memory tail.
+    func indexedHead(end: [UInt8], in transaction: LMDBTransaction) throws -> UInt64 {
+        try transaction.withCursor(in: streams) { cursor in
+            let entry = try cursor.seek(atLeast: end) != nil ? cursor.previous() : cursor.last()
+            guard let key = entry?.key, key.count == end.count, let keyBytes = key.baseAddress else { return 0 }
+            let prefixLength = end.count - 8
+            let samePrefix = end.withUnsafeBytes { memcmp(keyBytes, $0.baseAddress!, prefixLength) == 0 }
+            return samePrefix ? JournalKeys.uint64(from: UnsafeRawBufferPointer(rebasing: key[prefixLength...])) ?? 0 : 0
         }
-        return stored.flatMap { $0 } ?? 0
     }
 
-    /// The version the written index holds for `stream`; 0 when it has none.
+    /// The newest version the written index holds for `stream`; 0 when it has none.
     func indexedHead(of stream: StreamName, in transaction: LMDBTransaction) throws -> UInt64 {
-        try indexedHead(key: JournalKeys.head(stream), in: transaction)
+        try indexedHead(end: JournalKeys.streamEnd(stream), in: transaction)
     }
 }

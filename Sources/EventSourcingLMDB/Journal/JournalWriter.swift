@@ -35,6 +35,7 @@ final class JournalWriter: Sendable {
     private let tail: StreamIndexTail
     private let maxBatchEvents: Int
     private let indexFlushEvents: Int
+    private let indexFlushChunk: Int
     private let queue = Mutex(Queue())
     private let wakeup = DispatchSemaphore(value: 0)
     /// Whether the thread has ended, and who waits for it to.
@@ -51,6 +52,7 @@ final class JournalWriter: Sendable {
         tail: StreamIndexTail,
         maxBatchEvents: Int,
         indexFlushEvents: Int,
+        indexFlushChunk: Int,
         metrics: JournalWriterMetrics
     ) {
         self.environment = environment
@@ -59,6 +61,7 @@ final class JournalWriter: Sendable {
         self.tail = tail
         self.maxBatchEvents = maxBatchEvents
         self.indexFlushEvents = indexFlushEvents
+        self.indexFlushChunk = indexFlushChunk
         self.metrics = metrics
     }
 
@@ -138,15 +141,18 @@ final class JournalWriter: Sendable {
         }
     }
 
-    /// Writes the in-memory stream index to LMDB, so the next start-up has no tail to rebuild.
-    /// A failure is left for that start-up to repair: the events themselves are committed.
-    private func flushIndex(through position: UInt64) {
-        guard tail.eventCount > 0 else { return }
+    /// Writes the whole in-memory stream index to LMDB (the rest of a flush under way, then the
+    /// newest generation), so the next start-up has no tail to rebuild. A failure is left for
+    /// that start-up to repair: the events themselves are committed.
+    private func flushIndex(_ flush: StreamIndexFlush?, through position: UInt64) {
+        guard !tail.isEmpty else { return }
         do {
+            let newest = tail.newestGeneration
             try environment.withWriteTransaction { transaction in
-                try StreamIndexFlush.write(tail.allStreams(adding: []), through: position, in: transaction, databases: databases)
+                if let flush { _ = try flush.writeChunk(limit: .max, in: transaction, databases: databases) }
+                try StreamIndexFlush.write(newest, through: position, in: transaction, databases: databases)
             }
-            tail.clear()
+            tail.removeAll()
         } catch {
             statistics.withLock { $0.failedCommits += 1 }
         }
@@ -161,6 +167,7 @@ final class JournalWriter: Sendable {
 
     private func loop(lastPosition initialPosition: UInt64) {
         var lastPosition = initialPosition
+        var flush: StreamIndexFlush?
         while true {
             let work: (batch: [Pending], snapshots: [StreamName: AggregateSnapshot])? = queue.withLock { queue in
                 if queue.pending.isEmpty, queue.snapshots.isEmpty {
@@ -176,9 +183,9 @@ final class JournalWriter: Sendable {
                 wakeup.wait()
                 continue
             }
-            commit(work.batch, snapshots: work.snapshots, lastPosition: &lastPosition)
+            commit(work.batch, snapshots: work.snapshots, lastPosition: &lastPosition, flush: &flush)
         }
-        if queue.withLock({ $0.flushIndexOnClose }) { flushIndex(through: lastPosition) }
+        if queue.withLock({ $0.flushIndexOnClose }) { flushIndex(flush, through: lastPosition) }
         let waiters = termination.withLock { termination in
             termination.ended = true
             return termination.waiters
@@ -203,22 +210,34 @@ final class JournalWriter: Sendable {
         return batch
     }
 
-    private func commit(_ batch: [Pending], snapshots: [StreamName: AggregateSnapshot], lastPosition: inout UInt64) {
+    private func commit(
+        _ batch: [Pending],
+        snapshots: [StreamName: AggregateSnapshot],
+        lastPosition: inout UInt64,
+        flush: inout StreamIndexFlush?
+    ) {
         let started = ContinuousClock.now
         let committedAt = Timestamp.now()
         let startPosition = lastPosition
         var results: [Result<AppendResult, JournalError>] = []
         var endPosition = startPosition
         var indexed: [StreamIndexTail.Entry] = []
-        var flushed = false
-        // A full tail rides along with this commit (one fsync for both), unless a recent flush
-        // failed: then commits go on without it for a while, so a flush that cannot fit (a
-        // nearly full disk) never blocks appends that would.
+        // A flush under way writes its next chunk with this commit (one fsync for both): at
+        // least twice this batch's events, so it ends before the next generation fills up, and
+        // all the rest once that has happened anyway. Not while a recent chunk failed: then
+        // commits go on without the index for a while, so a chunk that cannot fit (a nearly full
+        // disk) never blocks appends that would.
         let mayFlush = flushBackoff.withLock { backoff in
             defer { backoff = max(0, backoff - 1) }
             return backoff == 0
         }
-        func attempt(flushing: Bool) throws {
+        let batchEvents = batch.reduce(0) { $0 + $1.append.eventCount }
+        let chunk: Int? = flush == nil || !mayFlush
+            ? nil
+            : tail.eventCount >= indexFlushEvents ? .max : max(indexFlushChunk, 2 * batchEvents)
+        var flushedTo: StreamIndexFlush.Cursor?
+        var flushTime = Duration.zero
+        func attempt(chunk: Int?) throws {
             try environment.withWriteTransaction { transaction in
                 // This body may run again after the map grows: it starts from scratch each time.
                 var writer = BatchWriter(
@@ -232,23 +251,20 @@ final class JournalWriter: Sendable {
                 try AggregateSnapshotCodec.write(snapshots, in: transaction, databases: databases)
                 endPosition = writer.position
                 indexed = writer.indexed
-                flushed = flushing && tail.eventCount + indexed.count >= indexFlushEvents
-                if flushed {
-                    try StreamIndexFlush.write(
-                        tail.allStreams(adding: indexed),
-                        through: endPosition,
-                        in: transaction,
-                        databases: databases
-                    )
+                flushedTo = nil
+                if let chunk, let flush {
+                    let chunkStarted = ContinuousClock.now
+                    flushedTo = try flush.writeChunk(limit: chunk, in: transaction, databases: databases)
+                    flushTime = ContinuousClock.now - chunkStarted
                 }
             }
         }
         do {
             do {
-                try attempt(flushing: mayFlush)
-            } catch where flushed {
+                try attempt(chunk: chunk)
+            } catch where chunk != nil && flush != nil {
                 flushBackoff.withLock { $0 = 256 }
-                try attempt(flushing: false)
+                try attempt(chunk: nil)
             }
         } catch {
             let failure = JournalError.storage("\(error)")
@@ -258,10 +274,21 @@ final class JournalWriter: Sendable {
             return
         }
         lastPosition = endPosition
-        if flushed {
-            tail.clear()
-        } else {
-            tail.add(indexed)
+        tail.add(indexed)
+        var flushed = false
+        if let flushedTo, var written = flush {
+            written.next = flushedTo
+            flush = written
+            if written.isComplete {
+                tail.dropSealed()
+                flush = nil
+                flushed = true
+            }
+        }
+        if flush == nil, tail.eventCount >= indexFlushEvents {
+            let sealingStarted = ContinuousClock.now
+            flush = StreamIndexFlush(tail.seal(), through: endPosition)
+            flushTime += ContinuousClock.now - sealingStarted
         }
         let elapsed = ContinuousClock.now - started
         if !batch.isEmpty {
@@ -270,10 +297,8 @@ final class JournalWriter: Sendable {
             metrics.commitEvents.record(Int64(endPosition - startPosition))
         }
         statistics.withLock { statistics in
-            if flushed {
-                statistics.indexFlushes += 1
-                statistics.indexFlushTime += elapsed
-            }
+            if flushed { statistics.indexFlushes += 1 }
+            statistics.indexFlushTime += flushTime
             statistics.longestCommit = max(statistics.longestCommit, elapsed)
             statistics.commits += 1
             statistics.events += endPosition - startPosition
@@ -298,7 +323,8 @@ public struct JournalWriterStatistics: Sendable, Hashable {
     public var lastBatchRequests: Int = 0
     /// Time spent writing and committing.
     public var totalCommitTime: Duration = .zero
-    /// Commits that also wrote the in-memory stream index, and the time they took.
+    /// Flushes of the in-memory stream index completed, and the time spent sorting and writing
+    /// their entries (spread over the commits that carried them).
     public var indexFlushes: UInt64 = 0
     public var indexFlushTime: Duration = .zero
     /// The longest commit so far.

@@ -41,6 +41,7 @@ public final class LMDBJournal: Journal, AggregateSnapshotStore {
             tail: tail,
             maxBatchEvents: configuration.maxBatchEvents,
             indexFlushEvents: configuration.indexFlushEvents,
+            indexFlushChunk: configuration.indexFlushChunk,
             metrics: JournalWriterMetrics(factory: metrics)
         )
         if configuration.lmdb.readOnly {
@@ -146,7 +147,7 @@ public final class LMDBJournal: Journal, AggregateSnapshotStore {
     }
 
     public func streamVersion(_ stream: StreamName) async throws(JournalError) -> UInt64 {
-        if let recent = tail.stream(stream) { return recent.head }
+        if let head = tail.head(of: stream) { return head }
         return try read { transaction in try databases.indexedHead(of: stream, in: transaction) }
     }
 
@@ -160,7 +161,7 @@ public final class LMDBJournal: Journal, AggregateSnapshotStore {
     public func snapshot(of stream: StreamName) async throws(JournalError) -> AggregateSnapshot? {
         guard let database = databases.snapshots else { return nil }
         return try read { transaction in
-            try JournalKeys.head(stream).withUnsafeBytes { key in
+            try JournalKeys.name(stream).withUnsafeBytes { key in
                 try transaction.withValue(in: database, forKey: key) { AggregateSnapshotCodec.decode($0) }
             }.flatMap { $0 }
         }
@@ -206,7 +207,7 @@ public final class LMDBJournal: Journal, AggregateSnapshotStore {
                     let (stream, version) = try EventRecordCodec.streamAndVersion(position: position, record: value)
                     // The tail maps versions by counting: a version that does not follow on would
                     // shift every later one, so refuse to start rather than index it wrong.
-                    let previous = try heads[stream] ?? databases.indexedHead(of: stream, in: transaction)
+                    let previous = try heads[stream] ?? Self.writtenHead(before: version, at: position, of: stream, transaction, databases)
                     guard version == previous + 1 else {
                         throw JournalError.corruptEvent(
                             position: position,
@@ -222,6 +223,30 @@ public final class LMDBJournal: Journal, AggregateSnapshotStore {
             tail.add(entries)
             return tail
         }
+    }
+
+    /// The version before a stream's first event after `indexed-through` (version `version`, at
+    /// `position`), as the written index has it. A flush the crash interrupted may have written
+    /// entries past `indexed-through` (see `StreamIndexFlush`): then that event is indexed
+    /// already, and must be indexed at its own position.
+    private static func writtenHead(
+        before version: UInt64,
+        at position: UInt64,
+        of stream: StreamName,
+        _ transaction: LMDBTransaction,
+        _ databases: JournalDatabases
+    ) throws -> UInt64 {
+        let written = try databases.indexedHead(of: stream, in: transaction)
+        guard version <= written, version > 0 else { return written }
+        let filed = try transaction.bytes(in: databases.streams, forKey: JournalKeys.stream(stream, version: version))
+            .flatMap { bytes in bytes.withUnsafeBytes { JournalKeys.uint64(from: $0) } }
+        guard filed == position else {
+            throw JournalError.corruptEvent(
+                position: position,
+                reason: "the stream index files version \(version) of \(stream) under position \(filed.map(String.init) ?? "none") (run tributary verify)"
+            )
+        }
+        return version - 1
     }
 
     /// Records, in a journal that has no `indexed-through` key yet (a new one, or one from
@@ -266,14 +291,24 @@ public struct LMDBJournalConfiguration: Sendable, Hashable {
     /// The most events one group commit writes; more wait for the next commit.
     public var maxBatchEvents: Int
     /// How many events' stream index entries are kept in memory before they are written to
-    /// LMDB in one commit. Larger values write fewer index pages per event but make that commit
-    /// longer, and a restart after a crash scans up to this many events.
+    /// LMDB. Larger values write fewer index pages per event, and a restart after a crash scans
+    /// up to about twice this many events.
     public var indexFlushEvents: Int
+    /// The fewest index entries each commit writes while a flush is under way (it writes at
+    /// least twice its own events, so a flush ends before the next one is due). Smaller chunks
+    /// add less to each commit's time; the pages written in all are about the same.
+    public var indexFlushChunk: Int
 
     /// Settings with defaults suited to CDC ingestion.
-    public init(lmdb: LMDBConfiguration = .init(), maxBatchEvents: Int = 4096, indexFlushEvents: Int = 65_536) {
+    public init(
+        lmdb: LMDBConfiguration = .init(),
+        maxBatchEvents: Int = 4096,
+        indexFlushEvents: Int = 65_536,
+        indexFlushChunk: Int = 256
+    ) {
         self.lmdb = lmdb
         self.maxBatchEvents = maxBatchEvents
         self.indexFlushEvents = indexFlushEvents
+        self.indexFlushChunk = max(1, indexFlushChunk)
     }
 }

@@ -4,7 +4,8 @@ import EventSourcing
 struct PreparedAppend: Sendable {
     struct Write: Sendable {
         let stream: StreamName
-        let headKey: [UInt8]
+        /// `JournalKeys.streamEnd(stream)`, to find the stream's head in the written index.
+        let indexEnd: [UInt8]
         let expectedVersion: ExpectedVersion
         let bodies: [EventRecordCodec.EncodedBody]
     }
@@ -16,7 +17,7 @@ struct PreparedAppend: Sendable {
         writes = request.writes.map { write in
             Write(
                 stream: write.stream,
-                headKey: JournalKeys.head(write.stream),
+                indexEnd: JournalKeys.streamEnd(write.stream),
                 expectedVersion: write.expectedVersion,
                 bodies: write.events.map { EventRecordCodec.encodeBody(stream: write.stream, event: $0) }
             )

@@ -100,6 +100,31 @@ public final class LMDBEnvironment: @unchecked Sendable {
         return LMDBDatabase(dbi: dbi, name: name)
     }
 
+    /// Deletes the named database `name` and everything in it, when there is one; returns
+    /// whether there was. Not in read-only mode.
+    public func deleteDatabase(_ name: String) throws -> Bool {
+        pthread_rwlock_rdlock(resizeLock)
+        defer { pthread_rwlock_unlock(resizeLock) }
+        let handle = try openHandle("mdb_dbi_open \(name)")
+        var transaction: OpaquePointer?
+        try check(mdb_txn_begin(handle, nil, 0, &transaction), "mdb_txn_begin")
+        var dbi = MDB_dbi()
+        let code = mdb_dbi_open(transaction, name, 0, &dbi)
+        if code == MDB_NOTFOUND {
+            mdb_txn_abort(transaction)
+            return false
+        }
+        do {
+            try check(code, "mdb_dbi_open \(name)")
+            try check(mdb_drop(transaction, dbi, 1), "mdb_drop \(name)")
+        } catch {
+            mdb_txn_abort(transaction)
+            throw error
+        }
+        try check(mdb_txn_commit(transaction), "mdb_txn_commit")
+        return true
+    }
+
     /// Runs `body` in a read-only transaction (a consistent snapshot), then ends it.
     public func withReadTransaction<T, E: Error>(_ body: (LMDBTransaction) throws(E) -> T) throws -> T {
         while true {

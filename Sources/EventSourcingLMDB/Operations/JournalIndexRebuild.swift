@@ -5,7 +5,7 @@ import Glibc
 #endif
 
 /// Rebuilds what a journal derives from its events, in place: the stream index (`streams`,
-/// `heads`, `indexed-through`) is written again and the aggregate snapshots are dropped (records
+/// `indexed-through`) is written again and the aggregate snapshots are dropped (records
 /// then recover from their whole streams and snapshot afresh). The events are the source of
 /// truth; everything else can always be thrown away and derived again.
 public enum JournalIndexRebuild {
@@ -28,7 +28,6 @@ public enum JournalIndexRebuild {
         guard let meta = databases.meta else { throw LMDBError(code: EACCES, operation: "open meta") }
         let total = try environment.withWriteTransaction { transaction in
             try transaction.empty(databases.streams)
-            try transaction.empty(databases.heads)
             if let snapshots = databases.snapshots { try transaction.empty(snapshots) }
             try transaction.put(in: meta, key: JournalKeys.indexedThrough, value: JournalKeys.uint64(0))
             return UInt64(try transaction.count(in: databases.events))

@@ -48,8 +48,9 @@ public struct JournalVerification: Sendable {
 /// - positions 1, 2, 3, … without a gap;
 /// - every stream's versions 1, 2, 3, … without a gap;
 /// - the stream index: every event up to `indexed-through` has its `streams` entry pointing at
-///   it and no entry points elsewhere, and every stream's `heads` entry is its last indexed
-///   version;
+///   it (a later event may have one too, written by a flush under way, and then it must point
+///   at it), no entry points elsewhere, and no stream has entries past its last indexed version
+///   (the last entry is the stream's head);
 /// - every aggregate snapshot decodes and stands for a version its stream has.
 public enum JournalVerifier {
     /// The most faults listed in a report (all are counted).
@@ -102,10 +103,12 @@ public enum JournalVerifier {
                     )
                 }
                 var indexed = previous.indexed
-                if position <= report.indexedThrough {
+                // Past indexed-through, a flush under way (or cut short by a crash) may have
+                // written an entry already; one that is there must be right.
+                let required = position <= report.indexedThrough
+                if try checkIndexEntry(transaction, databases, header, position: position, required: required, into: &report) {
                     indexedEvents += 1
                     indexed = header.version
-                    try checkIndexEntry(transaction, databases, header, position: position, into: &report)
                 }
                 versions[header.stream] = (header.version, indexed)
             }
@@ -132,17 +135,22 @@ public enum JournalVerifier {
         return bytes.withUnsafeBytes { JournalKeys.uint64(from: $0) }
     }
 
+    /// Checks the event's stream index entry, which must exist when `required`; returns whether
+    /// it is there (or, missing, counts as indexed).
     private static func checkIndexEntry(
         _ transaction: LMDBTransaction,
         _ databases: JournalDatabases,
         _ header: EventRecordCodec.Header,
         position: UInt64,
+        required: Bool,
         into report: inout JournalVerification
-    ) throws {
+    ) throws -> Bool {
         let indexed = try transaction.bytes(in: databases.streams, forKey: JournalKeys.stream(header.stream, version: header.version))
         guard let indexed else {
-            report.report(JournalFault(position: position, stream: header.stream, message: "version \(header.version) has no stream index entry"))
-            return
+            if required {
+                report.report(JournalFault(position: position, stream: header.stream, message: "version \(header.version) has no stream index entry"))
+            }
+            return required
         }
         let target = indexed.withUnsafeBytes { JournalKeys.uint64(from: $0) }
         if target != position {
@@ -154,6 +162,7 @@ public enum JournalVerifier {
                 )
             )
         }
+        return true
     }
 
     /// Aggregate snapshots must decode and stand for a version their stream has.
@@ -184,7 +193,8 @@ public enum JournalVerifier {
         }
     }
 
-    /// Entries beyond those the events account for, and heads that disagree with the events.
+    /// Entries beyond those the events account for, and stream heads (each stream's last entry)
+    /// that disagree with the events.
     private static func checkIndexCounts(
         _ transaction: LMDBTransaction,
         _ databases: JournalDatabases,
@@ -198,23 +208,16 @@ public enum JournalVerifier {
                 JournalFault(message: "the stream index has \(entries) entries for \(indexedEvents) indexed events")
             )
         }
-        var indexedStreams = 0
-        for (stream, version) in versions where version.indexed > 0 {
-            indexedStreams += 1
-            let head = try transaction.bytes(in: databases.heads, forKey: JournalKeys.head(stream))
-                .flatMap { bytes in bytes.withUnsafeBytes { JournalKeys.uint64(from: $0) } }
+        for (stream, version) in versions {
+            let head = try databases.indexedHead(of: stream, in: transaction)
             if head != version.indexed {
                 report.report(
                     JournalFault(
                         stream: stream,
-                        message: "the stream head says version \(head.map(String.init) ?? "none"), the indexed events end at \(version.indexed)"
+                        message: "the stream index ends at version \(head), the indexed events at \(version.indexed)"
                     )
                 )
             }
-        }
-        let heads = try transaction.count(in: databases.heads)
-        if heads != indexedStreams {
-            report.report(JournalFault(message: "there are \(heads) stream heads for \(indexedStreams) indexed streams"))
         }
     }
 }

@@ -13,7 +13,7 @@ enum JournalFactory: String, CaseIterable, Sendable, CustomTestStringConvertible
         switch self {
         case .inMemory: "InMemoryJournal"
         case .lmdb: "LMDBJournal"
-        case .lmdbFrequentIndexFlush: "LMDBJournal (index flushed every 3 events)"
+        case .lmdbFrequentIndexFlush: "LMDBJournal (index flushed every 3 events, an entry per commit)"
         }
     }
 
@@ -25,7 +25,7 @@ enum JournalFactory: String, CaseIterable, Sendable, CustomTestStringConvertible
         case .lmdb:
             try await withLMDBJournal { journal, _ in try await body(journal) }
         case .lmdbFrequentIndexFlush:
-            try await withLMDBJournal(configuration: .init(indexFlushEvents: 3)) { journal, _ in try await body(journal) }
+            try await withLMDBJournal(configuration: .init(indexFlushEvents: 3, indexFlushChunk: 1)) { journal, _ in try await body(journal) }
         }
     }
 }
