@@ -46,6 +46,16 @@ struct OperabilityTests {
         }
     }
 
+    /// Generated ids never repeat within a process and share nothing visible from one to the next.
+    @Test func generatedRequestIDsAreDistinctLowercaseHex() {
+        let ids = (0..<20_000).map { _ in RequestIDMiddleware.generate() }
+        #expect(Set(ids).count == ids.count)
+        #expect(ids.allSatisfy { $0.utf8.count == 32 && $0.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) } })
+        // Consecutive ids differ in their second half well beyond the last digit.
+        let differing = zip(ids, ids.dropFirst()).map { pair in zip(pair.0.suffix(16), pair.1.suffix(16)).filter { $0 != $1 }.count }
+        #expect(differing.reduce(0, +) / differing.count >= 12)
+    }
+
     // MARK: - Rate limits
 
     @Test func eachTokenHasItsOwnRateLimit() async throws {

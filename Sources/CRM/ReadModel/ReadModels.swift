@@ -66,6 +66,19 @@ public final class ReadModels: Sendable {
         current.withLock { projections in RecordType.allCases.compactMap { projections[$0] } }
     }
 
+    /// The position every projection has applied, the lowest of theirs; `nil` when none is
+    /// mapped. Checked on every write (`WriteAdmissionMiddleware`): no array is built.
+    public var lowestAppliedPosition: UInt64? {
+        current.withLock { projections in
+            var lowest: UInt64?
+            for projection in projections.values {
+                let position = projection.applied.position
+                if lowest.map({ position < $0 }) ?? true { lowest = position }
+            }
+            return lowest
+        }
+    }
+
     /// Puts rebuilt projections (from `rebuildProjections`) in force, in the storage and here.
     /// The old ones are retired: their position watches jump to the end so that readers waiting
     /// on them wake and look up the new projection.

@@ -65,7 +65,7 @@ final class RebuildJobs: Sendable {
             var position: UInt64 = 0
             while true {
                 try Task.checkCancellation()
-                let target = readModels.all.map(\.applied.position).min() ?? 0
+                let target = readModels.lowestAppliedPosition ?? 0
                 if position >= target { break }
                 let events = try await journal.readAll(after: position, limit: 4096)
                 guard let last = events.last else { break }

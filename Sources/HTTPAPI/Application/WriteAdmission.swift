@@ -39,7 +39,7 @@ struct WriteAdmissionMiddleware<Context: RequestContext>: RouterMiddleware {
         }
         defer { load.inFlight.withLock { $0 -= 1 } }
         let head = (try? await journal.lastPosition()) ?? 0
-        let applied = readModels.all.map(\.applied.position).min() ?? head
+        let applied = readModels.lowestAppliedPosition ?? head
         if head > applied, head - applied > maxProjectionLag {
             throw Problem.unavailable(
                 "the read models are \(head - applied) events behind the journal (more than \(maxProjectionLag)); nothing was written; retry shortly",

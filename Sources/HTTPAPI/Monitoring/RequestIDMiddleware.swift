@@ -1,8 +1,9 @@
 import HTTPTypes
 import Hummingbird
+import Synchronization
 
 /// Gives every request an id: the caller's `X-Request-Id` when it is a sensible one (1 to 128
-/// characters among letters, digits and `-_.:/+=@`), else a new random one. The id is answered
+/// characters among letters, digits and `-_.:/+=@`), else a new one (`generate`). The id is answered
 /// in `X-Request-Id` (problems included), logged with every line the request logs
 /// (`request_id`), and kept in the metadata of the events the request writes (`requestId`), so a
 /// caller can follow a request from its own logs to the journal.
@@ -43,14 +44,37 @@ struct RequestIDMiddleware: RouterMiddleware {
         }
     }
 
-    /// 128 random bits in hex.
+    /// 32 hex digits, unique within the process and unlikely to repeat across processes: a
+    /// random 64-bit half drawn once per process, then a counter run through a 64-bit
+    /// permutation (SplitMix64's finaliser, a bijection), so consecutive ids differ in every
+    /// digit. Two `getrandom` calls and five strings per request cost about 1% of the server's
+    /// CPU under `cdc-single` (`perf`); this is a few multiplications and one string.
     static func generate() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let high = generator.next() as UInt64, low = generator.next() as UInt64
-        return pad(String(high, radix: 16)) + pad(String(low, radix: 16))
+        let count = counter.add(1, ordering: .relaxed).newValue
+        let low = mix(count &+ processKey)
+        return String(unsafeUninitializedCapacity: 32) { buffer in
+            writeHex(processHalf, into: buffer, at: 0)
+            writeHex(low, into: buffer, at: 16)
+            return 32
+        }
     }
 
-    private static func pad(_ hex: String) -> String {
-        String(repeating: "0", count: max(0, 16 - hex.count)) + hex
+    private static let counter = Atomic<UInt64>(0)
+    private static let processHalf = UInt64.random(in: .min ... .max)
+    private static let processKey = UInt64.random(in: .min ... .max)
+
+    private static func mix(_ value: UInt64) -> UInt64 {
+        var z = value
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    private static func writeHex(_ value: UInt64, into buffer: UnsafeMutableBufferPointer<UInt8>, at start: Int) {
+        let digits: StaticString = "0123456789abcdef"
+        for index in 0..<16 {
+            let nibble = Int((value >> UInt64(60 - 4 * index)) & 0xF)
+            buffer[start + index] = digits.utf8Start[nibble]
+        }
     }
 }
