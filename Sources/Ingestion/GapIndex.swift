@@ -89,6 +89,15 @@ public actor GapIndex: SnapshottableProjection {
         records.values.sorted { $0.stream < $1.stream }
     }
 
+    /// A page of the records waiting for a re-read, by stream name: at most `limit` of those
+    /// after `after`, and whether more follow.
+    public func pendingRecords(after: StreamName?, limit: Int) -> (records: [RecordGap], more: Bool) {
+        var page = after.map { after in records.values.filter { after < $0.stream } } ?? Array(records.values)
+        page.sort { $0.stream < $1.stream }
+        guard page.count > limit else { return (page, false) }
+        return (Array(page.prefix(limit)), true)
+    }
+
     /// How many records wait for a re-read and how many entities for a re-sync (for monitoring:
     /// no sorting, no copying).
     public var pendingCounts: (records: Int, entities: Int) {

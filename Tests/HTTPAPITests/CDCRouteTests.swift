@@ -124,6 +124,48 @@ struct CDCRouteTests {
         }
     }
 
+    /// Many marked records come a page at a time with `limit`, in stream-name order, each page
+    /// naming the next; without `limit`, all at once.
+    @Test func pendingGapsPageByStreamName() async throws {
+        let app = try await testApplication()
+        try await app.test(.router) { client in
+            let gapEvents: [JSONValue] = (1...5).reversed().map { index in
+                changeEvent("GAP_UPDATE", id: accountID(index), transactionKey: "gap-\(index)")
+            }
+            let write = try await client.request("/v1/cdc", method: .post, json: .array(gapEvents))
+            #expect(write.status == .ok)
+            let position = try #require(write.body["position"]?.int64Value)
+            let everything = try await client.request("/v1/gaps?minPosition=\(position)")
+            let all = try #require(everything.body["records"]?.arrayValue?.compactMap { $0["id"]?.stringValue })
+            #expect(all.count == 5)
+            #expect(all == all.sorted())
+            #expect(everything.body["next"] == .null)
+
+            var paged: [String] = []
+            var pages = 0
+            var path = "/v1/gaps?limit=2"
+            while true {
+                let page = try await client.request(path)
+                #expect(page.status == .ok)
+                let ids = try #require(page.body["records"]?.arrayValue?.compactMap { $0["id"]?.stringValue })
+                #expect(ids.count <= 2)
+                paged += ids
+                pages += 1
+                guard let next = page.body["next"]?.stringValue else { break }
+                #expect(next == "clients/\(ids.last ?? "")")
+                path = "/v1/gaps?limit=2&after=\(next)"
+            }
+            #expect(paged == all)
+            #expect(pages == 3)
+
+            for bad in ["/v1/gaps?limit=0", "/v1/gaps?limit=1001", "/v1/gaps?after=nope", "/v1/gaps?limit=two"] {
+                let refused = try await client.request(bad)
+                #expect(refused.status == .badRequest, "\(bad)")
+                #expect(refused.headers[.contentType] == "application/problem+json", "\(bad)")
+            }
+        }
+    }
+
     @Test func unmappedEntityIsIgnoredAndNotJournaled() async throws {
         let app = try await testApplication()
         try await app.test(.router) { client in

@@ -114,20 +114,24 @@ enum OpenAPIDocument {
           "get": {
             "operationId": "listGaps",
             "summary": "Records waiting for a re-read (gap events, undecodable nulled fields, large-text diffs that did not apply), and entities waiting for a re-sync.",
+            "description": "Records come by stream name. Without `limit`, all of them; with it, a page: follow `next` (as `after`) until it is null. Every page lists all the entities.",
             "parameters": [
+              {"name": "limit", "in": "query", "description": "The most records on this page (default: all).", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
+              {"name": "after", "in": "query", "description": "The cursor from the previous page's `next`: records after this aggregate/id.", "schema": {"type": "string", "pattern": "^[^/]+/.+$"}},
               {"$ref": "#/components/parameters/MinPosition"},
               {"$ref": "#/components/parameters/Wait"}
             ],
             "responses": {
               "200": {"description": "Pending gaps", "content": {"application/json": {"schema": {
                 "type": "object",
-                "required": ["records", "entities"],
+                "required": ["records", "entities", "next"],
                 "properties": {
                   "records": {"type": "array", "items": {"type": "object", "required": ["aggregate", "id", "entity", "commitTimestamp", "reason"], "properties": {
                     "aggregate": {"type": "string"}, "id": {"type": "string"}, "entity": {"type": "string"}, "commitTimestamp": {"type": "integer"},
                     "reason": {"type": "string", "description": "Why the record must be read again, e.g. GAP_UPDATE."}
                   }}},
-                  "entities": {"type": "array", "items": {"type": "string"}}
+                  "entities": {"type": "array", "items": {"type": "string"}},
+                  "next": {"type": ["string", "null"], "description": "The `after` of the next page; null on the last."}
                 }
               }}}},
               "400": {"$ref": "#/components/responses/Problem"},

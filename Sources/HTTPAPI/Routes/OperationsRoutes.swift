@@ -1,3 +1,4 @@
+import EventSourcing
 import HTTPTypes
 import Hummingbird
 import JSON
@@ -60,8 +61,20 @@ struct OperationsRoutes {
         }
         router.get("/v1/gaps") { request, _ in
             let gaps = tributary.ingestor.gaps
+            // Without a limit, every pending record (as before paging existed).
+            let limit: Int? = try request.integerParameter("limit")
+            if let limit, !(1...1000).contains(limit) {
+                throw Problem(.badRequest, detail: "limit must be between 1 and 1000, not \(limit)")
+            }
+            let after = try request.uri.queryParameters.get("after").map { raw throws(Problem) in
+                guard let stream = StreamName(raw) else {
+                    throw Problem(.badRequest, detail: "after must be a cursor from an earlier page's next (aggregate/id), not '\(raw)'")
+                }
+                return stream
+            }
             try await tributary.readYourWrites.wait(for: request, on: gaps.applied)
-            let records: [JSONValue] = await gaps.pendingRecords.map { gap in
+            let page = await gaps.pendingRecords(after: after, limit: limit ?? .max)
+            let records: [JSONValue] = page.records.map { gap in
                 [
                     "aggregate": .string(gap.stream.category),
                     "id": .string(gap.stream.id),
@@ -71,7 +84,8 @@ struct OperationsRoutes {
                 ]
             }
             let entities = await gaps.pendingResyncs.map { JSONValue.string($0.entity) }
-            return Response.json(["records": .array(records), "entities": .array(entities)])
+            let next: JSONValue = page.more ? page.records.last.map { .string($0.stream.description) } ?? .null : .null
+            return Response.json(["records": .array(records), "entities": .array(entities), "next": next])
         }
     }
 
