@@ -97,7 +97,9 @@ struct CrashSafetyTests {
         var lastPosition: Int64 = 0
         // Read-model snapshots every second and a small resident cap: restarts load snapshots
         // and records come back from their aggregate snapshots, not only from whole streams.
-        let options = ["--snapshot-interval", "1", "--max-resident", "40"]
+        // A small stream index flush: kills land before, during and after flushes written a
+        // chunk per commit, so restarts meet half-written ones.
+        let options = ["--snapshot-interval", "1", "--max-resident", "40", "--index-flush-events", "50"]
         for cycle in 0..<Self.cycles {
             let server = try await ServerChild.start(dataDirectory: directory, arguments: options)
             let base = server.base

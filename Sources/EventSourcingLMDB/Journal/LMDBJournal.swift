@@ -299,16 +299,17 @@ public struct LMDBJournalConfiguration: Sendable, Hashable {
     /// add less to each commit's time; the pages written in all are about the same.
     public var indexFlushChunk: Int
 
-    /// Settings with defaults suited to CDC ingestion.
+    /// Settings with defaults suited to CDC ingestion. The chunk defaults to 256 entries, or an
+    /// eighth of a small `indexFlushEvents`.
     public init(
         lmdb: LMDBConfiguration = .init(),
         maxBatchEvents: Int = 4096,
         indexFlushEvents: Int = 65_536,
-        indexFlushChunk: Int = 256
+        indexFlushChunk: Int? = nil
     ) {
         self.lmdb = lmdb
         self.maxBatchEvents = maxBatchEvents
-        self.indexFlushEvents = indexFlushEvents
-        self.indexFlushChunk = max(1, indexFlushChunk)
+        self.indexFlushEvents = max(1, indexFlushEvents)
+        self.indexFlushChunk = max(1, indexFlushChunk ?? min(256, indexFlushEvents / 8))
     }
 }
