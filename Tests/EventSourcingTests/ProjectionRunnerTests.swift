@@ -1,4 +1,4 @@
-import EventSourcing
+@testable import EventSourcing
 import JSON
 import Logging
 import Testing
@@ -172,6 +172,28 @@ struct ProjectionRunnerTests {
         #expect(await nothing.ends == [8, 16, 24, 30])
         #expect(await onlyA.ends == [8, 16, 24, 30])
         #expect(nothing.applied.position == 30)
+    }
+
+    /// Each projection's share of a page comes in slices of at most the slice size, in position
+    /// order, every event once.
+    @Test func aPageIsCutIntoSlicesPerShare() async throws {
+        let journal = InMemoryJournal()
+        for n in 0..<10 {
+            let stream = StreamName(category: n < 7 ? "a" : "b", id: "\(n % 2)")
+            _ = try await journal.append(AppendRequest(stream: stream, expectedVersion: .any, events: [NewEvent(type: "E", data: [:])]))
+        }
+        let page = try await journal.readAll(after: 0, limit: 100)
+        let projections = [
+            RecordingProjection(name: "a", categories: ["a"]), RecordingProjection(name: "ab", categories: ["a", "b"]),
+            RecordingProjection(name: "all"), RecordingProjection(name: "z", categories: ["z"]),
+        ]
+        let shares = ProjectionRunner.slices(of: page, for: projections, size: 3)
+        func positions(_ key: Set<String>?) -> [[UInt64]] { (shares[key] ?? []).map { $0.map(\.position) } }
+        #expect(positions(["a"]) == [[1, 2, 3], [4, 5, 6], [7]])
+        #expect(positions(["a", "b"]) == [[1, 2, 3], [4, 5, 6], [7, 8, 9], [10]])
+        #expect(positions(nil) == [[1, 2, 3], [4, 5, 6], [7, 8, 9], [10]])
+        #expect(positions(["z"]) == [])
+        #expect(ProjectionRunner.slices(of: page, for: projections, size: 100)[nil]?.map(\.count) == [10])
     }
 
     @Test func startingUpTheRunnerReadsLargerPagesUntilItFirstReachesTheEndOfTheLog() async throws {
