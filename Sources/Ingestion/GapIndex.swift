@@ -35,7 +35,11 @@ public actor GapIndex: SnapshottableProjection {
     public nonisolated let name = "gaps"
     public nonisolated let applied = PositionWatch()
 
-    private var records: [StreamName: RecordGap] = [:]
+    private var records: [StreamName: RecordGap] = [:] {
+        didSet { sortedStreams = nil }
+    }
+    /// The streams of `records` in order, for paging; built on the first page read after a change.
+    private var sortedStreams: [StreamName]?
     private var entities: [String: EntityResync] = [:]
     private var statePosition: UInt64 = 0
 
@@ -92,10 +96,19 @@ public actor GapIndex: SnapshottableProjection {
     /// A page of the records waiting for a re-read, by stream name: at most `limit` of those
     /// after `after`, and whether more follow.
     public func pendingRecords(after: StreamName?, limit: Int) -> (records: [RecordGap], more: Bool) {
-        var page = after.map { after in records.values.filter { after < $0.stream } } ?? Array(records.values)
-        page.sort { $0.stream < $1.stream }
-        guard page.count > limit else { return (page, false) }
-        return (Array(page.prefix(limit)), true)
+        let sorted = sortedStreams ?? records.keys.sorted()
+        sortedStreams = sorted
+        // The first stream after `after`, by binary search.
+        var start = 0
+        if let after {
+            var end = sorted.count
+            while start < end {
+                let middle = start + (end - start) / 2
+                if after < sorted[middle] { end = middle } else { start = middle + 1 }
+            }
+        }
+        let end = start + min(max(0, limit), sorted.count - start)
+        return (sorted[start..<end].compactMap { records[$0] }, end < sorted.count)
     }
 
     /// How many records wait for a re-read and how many entities for a re-sync (for monitoring:

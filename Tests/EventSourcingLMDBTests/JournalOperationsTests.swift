@@ -100,6 +100,20 @@ struct JournalOperationsTests {
         await journal.close()
     }
 
+    /// Past indexed-through (a flush cut short), entries must run on from the indexed versions,
+    /// as start-up expects: one after a missing version is a fault, and start-up refuses too.
+    @Test func verifyFindsAnEntryPastIndexedThroughAfterAMissingOne() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try await writeJournal(directory, crash: true)
+        try tamper(directory) { transaction, databases in
+            try transaction.put(in: databases.streams, key: JournalKeys.stream(a, version: 2), value: JournalKeys.uint64(2))
+        }
+        let report = try JournalVerifier.verify(directory: directory.path)
+        #expect(report.faults.map(\.description).contains("position 2: stream counters/a: version 2 is indexed past indexed-through, version 1 is not"))
+        #expect(throws: (any Error).self) { try LMDBJournal(directory: directory.path) }
+    }
+
     @Test func verifyFindsAnAggregateSnapshotAheadOfItsStream() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

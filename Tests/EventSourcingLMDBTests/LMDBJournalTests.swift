@@ -1,3 +1,4 @@
+import CLMDB
 import EventSourcing
 @testable import EventSourcingLMDB
 import JSON
@@ -193,14 +194,20 @@ struct LMDBJournalTests {
     }
 
     /// Journals written before heads came from the index kept them in a `heads` database; the
-    /// first writable open deletes it, and versions still come out right.
-    @Test func openingAnOlderJournalDeletesItsHeadsDatabase() async throws {
+    /// first writable open deletes it, versions still come out right, and an older build (which
+    /// would create an empty `heads` and read every head as 0) can no longer open the journal.
+    @Test func openingAnOlderJournalRetiresItsHeadsDatabase() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let first = try LMDBJournal(directory: directory.path)
         _ = try await first.append(AppendRequest(stream: a, expectedVersion: .exact(0), events: testEvents("a", count: 3)))
         await first.close()
+        // Make it look like a journal of the older build: no marker, a (stale) heads database.
         let environment = try LMDBEnvironment(path: directory.path)
+        #expect(throws: LMDBError.self) { try environment.openDatabase("heads") }
+        try environment.withWriteTransaction { transaction in
+            try transaction.delete(in: transaction.mainDatabase(), key: Array("heads".utf8))
+        }
         let heads = try environment.openDatabase("heads")
         try environment.withWriteTransaction { transaction in
             try transaction.put(in: heads, key: Array("counters/a".utf8), value: JournalKeys.uint64(1))
@@ -211,10 +218,11 @@ struct LMDBJournalTests {
         #expect(try await reopened.streamVersion(a) == 3)
         _ = try await reopened.append(AppendRequest(stream: a, expectedVersion: .exact(3), events: [testEvent("next")]))
         await reopened.close()
-        let after = try LMDBEnvironment(path: directory.path, configuration: LMDBConfiguration(readOnly: true))
-        defer { after.close() }
-        #expect(throws: LMDBError.self) { try after.openDatabase("heads") }
         #expect(try JournalVerifier.verify(directory: directory.path).isClean)
+        let after = try LMDBEnvironment(path: directory.path)
+        defer { after.close() }
+        // What an older build's open does: refused, not created empty.
+        #expect { try after.openDatabase("heads") } throws: { ($0 as? LMDBError)?.code == MDB_INCOMPATIBLE }
     }
 
     // MARK: - Aggregate snapshots

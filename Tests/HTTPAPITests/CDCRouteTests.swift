@@ -157,6 +157,11 @@ struct CDCRouteTests {
             }
             #expect(paged == all)
             #expect(pages == 3)
+            // A record marked after paging began shows on the next read.
+            let later = try await client.request("/v1/cdc", method: .post, json: changeEvent("GAP_UPDATE", id: accountID(9), transactionKey: "gap-9"))
+            let laterPosition = try #require(later.body["position"]?.int64Value)
+            let again = try await client.request("/v1/gaps?limit=10&minPosition=\(laterPosition)")
+            #expect(again.body["records"]?.arrayValue?.count == 6)
 
             for bad in ["/v1/gaps?limit=0", "/v1/gaps?limit=1001", "/v1/gaps?after=nope", "/v1/gaps?limit=two"] {
                 let refused = try await client.request(bad)

@@ -15,12 +15,15 @@ import Glibc
 /// - `meta`: `indexed-through` → the last position whose `streams` entries are written (8 bytes
 ///   big-endian); newer events are indexed in memory (`StreamIndexTail`). Missing in journals
 ///   written before the tail existed, whose index is always complete.
+///   `journal-id` → 16 random bytes naming this history of events: a new directory filled by
+///   `import` or `restore --to` gets its own, so snapshots of another history are never loaded.
 ///
 /// A stream's head (its newest indexed version) is the last `streams` key under its prefix.
 /// Journals written before 2026-11-28 also kept it in a `heads` database (stream name → version),
-/// which doubled the pages each index flush wrote; opening such a journal for writing deletes it.
-///   `journal-id` → 16 random bytes naming this history of events: a new directory filled by
-///   `import` or `restore --to` gets its own, so snapshots of another history are never loaded.
+/// which doubled the pages each index flush wrote. Every writable open retires it
+/// (`LMDBEnvironment.retireDatabase`): deleted, with a plain `heads` key left in the main
+/// database, so an older build, which would read every head as 0 from a new empty `heads`,
+/// fails to open the journal instead.
 enum JournalKeys {
     static let indexedThrough = Array("indexed-through".utf8)
     static let journalID = Array("journal-id".utf8)
@@ -107,8 +110,8 @@ struct JournalDatabases: Sendable {
             meta = try environment.openDatabase("meta")
             snapshots = try environment.openDatabase("snapshots")
             // Heads now come from `streams` (see `JournalKeys`); an older journal's copy would
-            // go stale with the first append.
-            _ = try environment.deleteDatabase("heads")
+            // go stale with the first append, and an older build must not open this journal.
+            _ = try environment.retireDatabase("heads", marker: Array("retired 2026-11-28: stream heads are the last streams keys".utf8))
         }
     }
 }

@@ -236,6 +236,7 @@ final class JournalWriter: Sendable {
             ? nil
             : tail.eventCount >= indexFlushEvents ? .max : max(indexFlushChunk, 2 * batchEvents)
         var flushedTo: StreamIndexFlush.Cursor?
+        var chunkTried = false
         var flushTime = Duration.zero
         func attempt(chunk: Int?) throws {
             try environment.withWriteTransaction { transaction in
@@ -253,6 +254,7 @@ final class JournalWriter: Sendable {
                 indexed = writer.indexed
                 flushedTo = nil
                 if let chunk, let flush {
+                    chunkTried = true
                     let chunkStarted = ContinuousClock.now
                     flushedTo = try flush.writeChunk(limit: chunk, in: transaction, databases: databases)
                     flushTime = ContinuousClock.now - chunkStarted
@@ -262,7 +264,8 @@ final class JournalWriter: Sendable {
         do {
             do {
                 try attempt(chunk: chunk)
-            } catch where chunk != nil && flush != nil {
+            } catch where chunkTried {
+                // The chunk may be what failed (a nearly full disk): the batch goes without it.
                 flushBackoff.withLock { $0 = 256 }
                 try attempt(chunk: nil)
             }
@@ -285,11 +288,6 @@ final class JournalWriter: Sendable {
                 flushed = true
             }
         }
-        if flush == nil, tail.eventCount >= indexFlushEvents {
-            let sealingStarted = ContinuousClock.now
-            flush = StreamIndexFlush(tail.seal(), through: endPosition)
-            flushTime += ContinuousClock.now - sealingStarted
-        }
         let elapsed = ContinuousClock.now - started
         if !batch.isEmpty {
             // Commits of aggregate snapshots alone are not group commits of appends.
@@ -308,6 +306,14 @@ final class JournalWriter: Sendable {
         // Advance first, so an appender resumed below already sees its events in `lastPosition()`.
         commits.advance(to: endPosition)
         for (pending, result) in zip(batch, results) { pending.completion.resume(returning: result) }
+        // Sealing sorts up to `indexFlushEvents` entries: after the acknowledgements, which do
+        // not need it (the next commit is the first to write a chunk).
+        if flush == nil, tail.eventCount >= indexFlushEvents {
+            let sealingStarted = ContinuousClock.now
+            flush = StreamIndexFlush(tail.seal(), through: endPosition)
+            let sealing = ContinuousClock.now - sealingStarted
+            statistics.withLock { $0.indexFlushTime += sealing }
+        }
     }
 }
 

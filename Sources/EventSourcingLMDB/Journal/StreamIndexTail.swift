@@ -49,12 +49,13 @@ final class StreamIndexTail: Sendable {
 
     /// The stream's recent events, or `nil` when none is newer than `indexed-through`.
     func stream(_ name: StreamName) -> Stream? {
-        state.withLock { state in
-            let recent = state.streams[name]
-            guard !state.sealed.isEmpty, let older = state.sealed[name] else { return recent }
-            guard let recent else { return older }
-            return Stream(firstVersion: older.firstVersion, positions: older.positions + recent.positions)
+        // The two generations' parts are joined outside the lock the writer also takes.
+        let (older, recent) = state.withLock { state in
+            (state.sealed.isEmpty ? nil : state.sealed[name], state.streams[name])
         }
+        guard let older else { return recent }
+        guard let recent else { return older }
+        return Stream(firstVersion: older.firstVersion, positions: older.positions + recent.positions)
     }
 
     /// The stream's newest version, or `nil` when none is newer than `indexed-through`.

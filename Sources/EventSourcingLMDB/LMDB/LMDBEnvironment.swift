@@ -100,29 +100,30 @@ public final class LMDBEnvironment: @unchecked Sendable {
         return LMDBDatabase(dbi: dbi, name: name)
     }
 
-    /// Deletes the named database `name` and everything in it, when there is one; returns
-    /// whether there was. Not in read-only mode.
-    public func deleteDatabase(_ name: String) throws -> Bool {
-        pthread_rwlock_rdlock(resizeLock)
-        defer { pthread_rwlock_unlock(resizeLock) }
-        let handle = try openHandle("mdb_dbi_open \(name)")
-        var transaction: OpaquePointer?
-        try check(mdb_txn_begin(handle, nil, 0, &transaction), "mdb_txn_begin")
-        var dbi = MDB_dbi()
-        let code = mdb_dbi_open(transaction, name, 0, &dbi)
-        if code == MDB_NOTFOUND {
-            mdb_txn_abort(transaction)
-            return false
+    /// Retires the named database `name`: deletes it and everything in it, when there is one,
+    /// and stores `marker` under its name in the main database, so that an LMDB client opening
+    /// `name` as a database (an older build) fails with `MDB_INCOMPATIBLE` instead of creating
+    /// an empty one. Returns whether a database was deleted. Not in read-only mode.
+    public func retireDatabase(_ name: String, marker: [UInt8]) throws -> Bool {
+        try withWriteTransaction { transaction in
+            var dbi = MDB_dbi()
+            let code = mdb_dbi_open(transaction.handle, name, 0, &dbi)
+            var deleted = false
+            switch code {
+            case MDB_SUCCESS:
+                try check(mdb_drop(transaction.handle, dbi, 1), "mdb_drop \(name)")
+                deleted = true
+            case MDB_NOTFOUND, MDB_INCOMPATIBLE:
+                break  // never there, or retired already
+            default:
+                try check(code, "mdb_dbi_open \(name)")
+            }
+            let main = try transaction.mainDatabase()
+            if try transaction.bytes(in: main, forKey: Array(name.utf8)) != marker {
+                try transaction.put(in: main, key: Array(name.utf8), value: marker)
+            }
+            return deleted
         }
-        do {
-            try check(code, "mdb_dbi_open \(name)")
-            try check(mdb_drop(transaction, dbi, 1), "mdb_drop \(name)")
-        } catch {
-            mdb_txn_abort(transaction)
-            throw error
-        }
-        try check(mdb_txn_commit(transaction), "mdb_txn_commit")
-        return true
     }
 
     /// Runs `body` in a read-only transaction (a consistent snapshot), then ends it.

@@ -85,6 +85,14 @@ public struct LMDBTransaction {
         try check(mdb_drop(handle, database.dbi, 0), "mdb_drop \(database.name)")
     }
 
+    /// The unnamed main database, which holds the names of the named ones (and, here, the
+    /// markers of retired ones: `LMDBEnvironment.retireDatabase`).
+    func mainDatabase() throws -> LMDBDatabase {
+        var dbi = MDB_dbi()
+        try check(mdb_dbi_open(handle, nil, 0, &dbi), "mdb_dbi_open (main)")
+        return LMDBDatabase(dbi: dbi, name: "(main)")
+    }
+
     /// The number of entries in `database`.
     public func count(in database: LMDBDatabase) throws -> Int {
         var stat = MDB_stat()

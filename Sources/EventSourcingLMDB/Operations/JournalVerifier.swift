@@ -107,6 +107,17 @@ public enum JournalVerifier {
                 // written an entry already; one that is there must be right.
                 let required = position <= report.indexedThrough
                 if try checkIndexEntry(transaction, databases, header, position: position, required: required, into: &report) {
+                    // Such entries run on from the stream's indexed versions (a flush writes each
+                    // stream's versions in order), as start-up expects them to.
+                    if !required, indexed != header.version - 1 {
+                        report.report(
+                            JournalFault(
+                                position: position,
+                                stream: header.stream,
+                                message: "version \(header.version) is indexed past indexed-through, version \(indexed + 1) is not"
+                            )
+                        )
+                    }
                     indexedEvents += 1
                     indexed = header.version
                 }
