@@ -180,6 +180,7 @@ struct LMDBJournalTests {
         let report = try JournalVerifier.verify(directory: directory.path)
         #expect(report.isClean, "\(report.faults)")
         #expect(report.indexedThrough == 0)
+        #expect(report.indexedPastThrough == 2)
 
         let reopened = try LMDBJournal(directory: directory.path, configuration: configuration)
         #expect(try await reopened.readStream(a, fromVersion: 1, limit: 10).map(\.position) == [1, 3, 5])

@@ -28,6 +28,9 @@ public struct JournalVerification: Sendable {
     public var lastPosition: UInt64 = 0
     /// The position the on-disk stream index is complete through.
     public var indexedThrough: UInt64 = 0
+    /// Index entries of later events, written by a flush still under way (or cut short by a
+    /// crash): checked like the others.
+    public var indexedPastThrough = 0
     /// The first faults found (at most `JournalVerifier.maxReportedFaults`).
     public var faults: [JournalFault] = []
     /// Every fault found, reported or not.
@@ -120,6 +123,7 @@ public enum JournalVerifier {
                     }
                     indexedEvents += 1
                     indexed = header.version
+                    if !required { report.indexedPastThrough += 1 }
                 }
                 versions[header.stream] = (header.version, indexed)
             }

@@ -24,8 +24,9 @@ struct Verify: AsyncParsableCommand {
 
 /// Prints what `verify` (or `backup`'s check of its copy) found.
 func printSummary(_ report: JournalVerification) {
+    let unfinished = report.indexedPastThrough > 0 ? " (and \(grouped(report.indexedPastThrough)) entries of an unfinished flush)" : ""
     print(
-        "events \(grouped(report.events)), streams \(grouped(report.streams)), last position \(report.lastPosition), index written through \(report.indexedThrough)"
+        "events \(grouped(report.events)), streams \(grouped(report.streams)), last position \(report.lastPosition), index written through \(report.indexedThrough)\(unfinished)"
     )
     for fault in report.faults { print("FAULT \(fault)") }
     if report.faultCount > report.faults.count {
