@@ -40,9 +40,10 @@ struct WriteAdmissionMiddleware<Context: RequestContext>: RouterMiddleware {
         defer { load.inFlight.withLock { $0 -= 1 } }
         let head = (try? await journal.lastPosition()) ?? 0
         let applied = readModels.lowestAppliedPosition ?? head
-        if head > applied, head - applied > maxProjectionLag {
+        let lag = applied.lag(behind: head)
+        if lag > maxProjectionLag {
             throw Problem.unavailable(
-                "the read models are \(head - applied) events behind the journal (more than \(maxProjectionLag)); nothing was written; retry shortly",
+                "the read models are \(lag) events behind the journal (more than \(maxProjectionLag)); nothing was written; retry shortly",
                 retryAfterSeconds: 2
             )
         }

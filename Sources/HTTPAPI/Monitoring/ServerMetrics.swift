@@ -133,7 +133,7 @@ public final class ServerMetrics: Sendable {
         for projection in tributary.readModels.all {
             let position = projection.applied.position
             gauge(Names.projectionPosition, position, [("projection", projection.name)])
-            gauge(Names.projectionLag, head > position ? head - position : 0, [("projection", projection.name)])
+            gauge(Names.projectionLag, position.lag(behind: head), [("projection", projection.name)])
         }
         let registry = tributary.registry.statistics
         gauge(Names.resident, registry.resident)
@@ -141,7 +141,7 @@ public final class ServerMetrics: Sendable {
         mirror(Names.passivations, [], to: registry.passivations)
         if let publisher = tributary.publisher {
             let status = publisher.status
-            gauge(Names.publisherLag, head > status.position ? head - status.position : 0)
+            gauge(Names.publisherLag, status.position.lag(behind: head))
             mirror(Names.published, [], to: status.published)
             mirror(Names.publisherFailedCalls, [], to: status.failedCalls)
             mirror(Names.publisherRejected, [], to: status.rejectedEntries)

@@ -37,7 +37,7 @@ struct OperationsRoutes {
                 return [
                     "name": .string(projection.name),
                     "position": .number(JSONNumber(position)),
-                    "lag": .number(JSONNumber(last > position ? last - position : 0)),
+                    "lag": .number(JSONNumber(position.lag(behind: last))),
                     "restoredFromSnapshot": tributary.restoredSnapshots[projection.name].map { .number(JSONNumber($0)) } ?? .null,
                 ]
             }
@@ -47,7 +47,7 @@ struct OperationsRoutes {
                 all.append([
                     "name": "publisher",
                     "position": .number(JSONNumber(status.position)),
-                    "lag": .number(JSONNumber(last > status.position ? last - status.position : 0)),
+                    "lag": .number(JSONNumber(status.position.lag(behind: last))),
                     "eventBus": .string(publisher.eventBusName),
                     "published": .number(JSONNumber(status.published)),
                     "publishedAsReferences": .number(JSONNumber(status.publishedAsReferences)),
@@ -135,7 +135,7 @@ final class Readiness: Sendable {
         let catchingUp = readModels.filter { $0.position < startupPosition }.map(\.name).sorted()
         if !catchingUp.isEmpty { return "read models are catching up: \(catchingUp.joined(separator: ", "))" }
         let lagging = readModels.compactMap { model -> String? in
-            let lag = head > model.position ? head - model.position : 0
+            let lag = model.position.lag(behind: head)
             return lag > maxLag ? "\(model.name) (\(lag) events)" : nil
         }
         let since: ContinuousClock.Instant? = lagSince.withLock { since in
