@@ -278,13 +278,13 @@ public final class Backfiller: Service, Sendable {
                 return (StreamName(category: type.rawValue, id: id), command, nil)
             }
             // Each chunk's deletes and its count are one append, like a page and its event: the
-            // count survives an interruption, and the job's position covers the deletes.
-            let progress = StreamWrite(
-                stream: BackfillEvent.stream(job.id),
-                expectedVersion: .any,
-                events: [BackfillEvent.reconciled(deletedAbsent: commands.count)]
-            )
-            _ = try await registry.handleAtomically(commands, alsoWriting: [progress])
+            // count survives an interruption, and the job's position covers the deletes. Only
+            // deletes that change something count (CDC may have deleted a record meanwhile).
+            _ = try await registry.handleAtomically(commands) { decided in
+                let deleted = decided.count { $0 > 0 }
+                guard deleted > 0 else { return [] }
+                return [StreamWrite(stream: BackfillEvent.stream(job.id), expectedVersion: .any, events: [BackfillEvent.reconciled(deletedAbsent: deleted)])]
+            }
         }
     }
 

@@ -88,6 +88,26 @@ struct AtomicBatchTests {
         }
     }
 
+    /// Extra writes made after the decisions see how many events each command decided, and
+    /// ride in the same append.
+    @Test func extraWritesCanCountWhatTheRecordsDecided() async throws {
+        let journal = InMemoryJournal()
+        let registry = registry(journal)
+        let tally = StreamName(category: "tallies", id: "t")
+        var seen: [Int] = []
+        let outcome = try await registry.handleAtomically([
+            (second, .add(2), nil), (first, .failIfAbove(5), nil), (second, .add(-1), nil), (first, .increment, nil),
+        ]) { decided in
+            seen = decided
+            return [StreamWrite(stream: tally, expectedVersion: .any, events: [NewEvent(type: "Tallied", data: ["events": .number(JSONNumber(decided.reduce(0, +)))])])]
+        }
+        #expect(seen == [2, 0, 0, 1])
+        let log = try await journal.readAll(after: 0, limit: 10)
+        #expect(log.map(\.stream) == [first, second, second, tally])
+        #expect(log.last?.data["events"] == 3)
+        #expect(outcome.lastPosition == 4)
+    }
+
     @Test func aBatchThatDecidesNothingWritesNothing() async throws {
         let journal = InMemoryJournal()
         let registry = registry(journal)

@@ -96,6 +96,19 @@ public final class AggregateRegistry<A: Aggregate>: Sendable {
     public func handleAtomically(_ commands: [BatchCommand], alsoWriting extraWrites: [StreamWrite]) async throws(RegistryError<A.Rejection>)
         -> (results: [Result<CommandReceipt, CommandError<A.Rejection>>], lastPosition: UInt64?)
     {
+        try await handleAtomically(commands) { _ in extraWrites }
+    }
+
+    /// Like ``handleAtomically(_:alsoWriting:)``, with the extra writes made once the records
+    /// have decided: `extraWrites` is told how many events each command decided (in command
+    /// order; 0 for one that was rejected or changes nothing), so an extra event can count what
+    /// the append really holds.
+    public func handleAtomically(
+        _ commands: [BatchCommand],
+        alsoWriting extraWrites: ([Int]) -> [StreamWrite]
+    ) async throws(RegistryError<A.Rejection>)
+        -> (results: [Result<CommandReceipt, CommandError<A.Rejection>>], lastPosition: UInt64?)
+    {
         // Loops here go by index: this code is not specialised for the aggregate (it lives in
         // another module), and `enumerated()`, `zip` and `map` over its generic elements looked
         // up their type metadata on every step, 7% of the server's time under CDC load (`perf`).
@@ -134,6 +147,14 @@ public final class AggregateRegistry<A: Aggregate>: Sendable {
         }
 
         // Phase 2: one append for every record that decided events.
+        var decided = [Int](repeating: 0, count: commands.count)
+        for index in pending.indices {
+            let streamSlots = slots[streams[index]] ?? []
+            for offset in 0..<min(streamSlots.count, pending[index].outcomes.count) {
+                if case .success(let count) = pending[index].outcomes[offset] { decided[streamSlots[offset]] = count }
+            }
+        }
+        let extraWrites = extraWrites(decided)
         var writing: [Int] = []
         var writes: [StreamWrite] = []
         writes.reserveCapacity(pending.count + extraWrites.count)

@@ -306,7 +306,7 @@ enum OpenAPIDocument {
                   "errors": {"type": "integer", "minimum": 0, "description": "Records without a usable Id or LastModifiedDate."},
                   "totalSize": {"type": "integer", "minimum": 0}, "since": {"type": "string", "format": "date-time"},
                   "includeDeleted": {"type": "boolean"}, "reconcile": {"type": "boolean", "description": "A re-sync after an overflow: records Salesforce no longer has are deleted."},
-                  "deletedAbsent": {"type": "integer", "minimum": 0}, "reason": {"type": "string"},
+                  "deletedAbsent": {"type": "integer", "minimum": 0, "description": "Re-syncs: records the mirror held that Salesforce no longer has, deleted (a record deleted meanwhile by CDC is not counted)."}, "reason": {"type": "string"},
                   "startedAt": {"type": "string", "format": "date-time"}, "finishedAt": {"type": "string", "format": "date-time"}, "error": {"type": "string"},
                   "position": {"type": "integer", "minimum": 1, "description": "The position of the job's latest journaled event: a read with this minPosition sees every record the job has written so far (once done, all of them). Absent only for jobs recorded before this field existed."}
                 }
