@@ -26,8 +26,6 @@ struct StreamIndexFlush {
     private let streams: [(prefix: [UInt8], stream: StreamIndexTail.Stream)]
     /// The position the index is complete through once every entry is written.
     let through: UInt64
-    /// The entries in the flush.
-    let entryCount: Int
     /// Where the next chunk starts.
     var next = Cursor()
 
@@ -38,17 +36,14 @@ struct StreamIndexFlush {
     init(_ streams: [StreamName: StreamIndexTail.Stream], through: UInt64) {
         var sorted: [(prefix: [UInt8], stream: StreamIndexTail.Stream)] = []
         sorted.reserveCapacity(streams.count)
-        var entryCount = 0
         for (name, stream) in streams {
             sorted.append((JournalKeys.streamPrefix(name), stream))
-            entryCount += stream.positions.count
         }
         // Prefixes start with the name's length, so no prefix is a prefix of another: their
         // order is the order of every key under them.
         sorted.sort { Self.precedes($0.prefix, $1.prefix) }
         self.streams = sorted
         self.through = through
-        self.entryCount = entryCount
     }
 
     /// Writes up to `limit` entries from `next` on (a chunk may end inside a stream's versions)
