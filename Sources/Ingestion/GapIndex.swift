@@ -90,7 +90,7 @@ public actor GapIndex: SnapshottableProjection {
 
     /// Records waiting for a re-read, by stream name.
     public var pendingRecords: [RecordGap] {
-        records.values.sorted { $0.stream < $1.stream }
+        pendingRecords(after: nil, limit: .max).records
     }
 
     /// A page of the records waiting for a re-read, by stream name: at most `limit` of those

@@ -5,10 +5,9 @@ import ServiceLifecycle
 ///
 /// It reads each page of the log once, sorts it by stream category once for the projections that
 /// fold only some categories (each record type's read model), cuts each share into slices once,
-/// and hands every projection its share concurrently; a projection that is already past some of those events (restored from a
-/// snapshot) skips them. While they
-/// apply a full page, the next one is already being read and decoded. When the
-/// log is exhausted it waits for the journal's next commit rather than polling. The set of
+/// and hands every projection its share concurrently; a projection that is already past some
+/// of those events (restored from a snapshot) skips them. While they apply a full page, the
+/// next one is already being read and decoded. When the log is exhausted it waits for the journal's next commit rather than polling. The set of
 /// projections is asked for on every page, so a rebuilt projection swapped in is fed from
 /// wherever it stands. A projection that fails to apply a page (its store's disk is full) is
 /// logged, left out for `retryDelay` (doubling with each failure in a row, up to a minute) and

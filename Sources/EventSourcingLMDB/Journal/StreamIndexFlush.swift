@@ -18,7 +18,7 @@ import Glibc
 /// writer advances `next` only once the commit that wrote the chunk has succeeded.
 struct StreamIndexFlush {
     /// Where writing continues: the stream (in key order) and the offset in its positions.
-    struct Cursor: Equatable {
+    struct Cursor {
         var stream = 0
         var offset = 0
     }
