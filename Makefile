@@ -1,5 +1,5 @@
 # The two commands a fresh Debian machine with Swift 6.3 needs: `make run` and `make test`.
-# Each installs what it needs (liblmdb-dev; for the tests, Python tools in .build) when it is missing.
+# Each installs what it needs (liblmdb-dev, libjemalloc-dev; for the tests, Python tools in .build) when it is missing.
 
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 DATA_DIR ?= ./data
@@ -36,9 +36,9 @@ sim: release
 	.build/release/tributary-sim $(SCENARIO) --start-server --duration $(DURATION)
 
 deps:
-	@pkg-config --exists lmdb 2>/dev/null || { \
-		echo "installing liblmdb-dev"; \
-		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq liblmdb-dev pkg-config; \
+	@pkg-config --exists lmdb jemalloc 2>/dev/null || { \
+		echo "installing liblmdb-dev and libjemalloc-dev"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq liblmdb-dev libjemalloc-dev pkg-config; \
 	}
 
 # Python tools some tests check against (Tools/requirements.txt: botocore, moto's server), in a

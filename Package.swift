@@ -165,7 +165,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: swiftSettings,
+            // jemalloc (Debian's libjemalloc-dev) takes malloc over from glibc for the whole server
+            // process: about 8% less CPU per change and a heap that stays flat under
+            // --max-resident, where glibc's fragments and creeps (README, "Memory allocator").
+            linkerSettings: [.linkedLibrary("jemalloc", .when(platforms: [.linux]))]
         ),
 
         // MARK: - Simulations (black-box: HTTP only, no engine modules)

@@ -1,0 +1,22 @@
+import Foundation
+import Testing
+
+/// The server runs on jemalloc (README, "The memory allocator"): the `tributary` executable links
+/// it so that it replaces glibc's `malloc`. A build that lost the link setting would still pass
+/// every functional test while using more CPU and a creeping heap; this catches that.
+@Suite("memory allocator", .timeLimit(.minutes(2)))
+struct AllocatorTests {
+    #if os(Linux)
+    @Test func theServerProcessMapsJemalloc() async throws {
+        let directory = temporaryPath("allocator")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let server = try await ServerChild.start(dataDirectory: directory)
+        // /proc files report a size of 0: read them to the end rather than by their size.
+        let file = try #require(FileHandle(forReadingAtPath: "/proc/\(server.process.processIdentifier)/maps"))
+        let maps = String(decoding: try file.readToEnd() ?? Data(), as: UTF8.self)
+        try file.close()
+        #expect(await server.stop() == 0)
+        #expect(maps.contains("libjemalloc"), "the server's memory map names no jemalloc library")
+    }
+    #endif
+}
