@@ -118,6 +118,7 @@ public struct LoadPhase: Sendable {
             }
             try await workers.waitForAll()
         }
+        recorder.closePhase(series, lasted: .now - start)
     }
 }
 

@@ -22,6 +22,9 @@ public final class Recorder: Sendable {
         /// phases of one run each get their own rate.
         var first: ContinuousClock.Instant?
         var last: ContinuousClock.Instant?
+        /// The phases that fed the series (`closePhase`) and how long they lasted together.
+        var phases = 0
+        var phaseSeconds = 0.0
     }
 
     private struct State {
@@ -66,6 +69,16 @@ public final class Recorder: Sendable {
         }
     }
 
+    /// Notes that a phase feeding `series` ended after `duration`. A series fed by several
+    /// phases one after another (interleaved with other series' phases) is rated over their sum.
+    public func closePhase(_ series: String, lasted duration: Duration) {
+        state.withLock { state in
+            guard state.series[series] != nil else { return }
+            state.series[series]?.phases += 1
+            state.series[series]?.phaseSeconds += Self.seconds(duration)
+        }
+    }
+
     /// Seconds since the start.
     public var elapsed: Duration {
         state.withLock { ($0.finished ?? .now) - $0.started }
@@ -93,9 +106,12 @@ public final class Recorder: Sendable {
             let runDuration = max(0.001, Self.seconds((state.finished ?? .now) - state.started))
             return state.order.compactMap { name in
                 state.series[name].map { series in
-                    // A series that ran for only part of the run (a phase) is rated over its own span.
+                    // A series that ran for only part of the run (a phase) is rated over its own
+                    // span; one fed by several phases in turn, over the time they ran.
                     let span = series.first.flatMap { first in series.last.map { Self.seconds($0 - first) } } ?? runDuration
-                    let duration = span < runDuration * 0.9 ? max(0.001, span) : runDuration
+                    let duration =
+                        series.phases > 1 ? max(0.001, series.phaseSeconds)
+                        : span < runDuration * 0.9 ? max(0.001, span) : runDuration
                     return series.summary(name: name, duration: duration)
                 }
             }
