@@ -167,8 +167,8 @@ let package = Package(
             ],
             swiftSettings: swiftSettings,
             // jemalloc (Debian's libjemalloc-dev) takes malloc over from glibc for the whole server
-            // process: about 8% less CPU per change and a heap that stays flat under
-            // --max-resident, where glibc's fragments and creeps (README, "Memory allocator").
+            // process: about 8% less CPU per change, and a heap that stops growing once
+            // --max-resident has taken hold where glibc's creeps on (README, "The memory allocator").
             linkerSettings: [.linkedLibrary("jemalloc", .when(platforms: [.linux]))]
         ),
 

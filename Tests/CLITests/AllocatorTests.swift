@@ -12,11 +12,13 @@ struct AllocatorTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let server = try await ServerChild.start(dataDirectory: directory)
         // /proc files report a size of 0: read them to the end rather than by their size.
-        let file = try #require(FileHandle(forReadingAtPath: "/proc/\(server.process.processIdentifier)/maps"))
-        let maps = String(decoding: try file.readToEnd() ?? Data(), as: UTF8.self)
-        try file.close()
+        let maps = FileHandle(forReadingAtPath: "/proc/\(server.process.processIdentifier)/maps").map { file in
+            defer { try? file.close() }
+            return String(decoding: (try? file.readToEnd()) ?? Data(), as: UTF8.self)
+        }
         #expect(await server.stop() == 0)
-        #expect(maps.contains("libjemalloc"), "the server's memory map names no jemalloc library")
+        let map = try #require(maps, "the server's memory map could not be read")
+        #expect(map.contains("libjemalloc"), "the server's memory map names no jemalloc library")
     }
     #endif
 }

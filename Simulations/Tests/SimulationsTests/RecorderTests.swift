@@ -22,4 +22,15 @@ struct RecorderTests {
         #expect(rates["health"] == 4)
         #expect(rates["reads"] == 3)
     }
+
+    /// A turn that got no answer (a stalled server) still counts as time the series ran.
+    @Test func aTurnWithoutAnswersStillCountsItsTime() {
+        let recorder = Recorder()
+        recorder.closePhase("reads", lasted: .seconds(2))
+        for _ in 0..<12 { recorder.record("reads", status: 200, latency: .milliseconds(1), operations: 1) }
+        recorder.closePhase("reads", lasted: .seconds(4))
+        recorder.finish()
+
+        #expect(recorder.seriesSummaries().first { $0.name == "reads" }?.requestsPerSecond == 2)
+    }
 }

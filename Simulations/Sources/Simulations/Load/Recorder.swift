@@ -22,14 +22,18 @@ public final class Recorder: Sendable {
         /// phases of one run each get their own rate.
         var first: ContinuousClock.Instant?
         var last: ContinuousClock.Instant?
-        /// The phases that fed the series (`closePhase`) and how long they lasted together.
-        var phases = 0
-        var phaseSeconds = 0.0
+    }
+
+    /// The phases that fed a series (`closePhase`): how many, and how long they lasted together.
+    private struct PhaseTime {
+        var count = 0
+        var seconds = 0.0
     }
 
     private struct State {
         var series: [String: Series] = [:]
         var order: [String] = []
+        var phases: [String: PhaseTime] = [:]
         var started: ContinuousClock.Instant
         var finished: ContinuousClock.Instant?
     }
@@ -69,13 +73,13 @@ public final class Recorder: Sendable {
         }
     }
 
-    /// Notes that a phase feeding `series` ended after `duration`. A series fed by several
-    /// phases one after another (interleaved with other series' phases) is rated over their sum.
+    /// Notes that a phase feeding `series` ended after `duration` (`LoadPhase` calls it). A series
+    /// fed by several phases one after another, in turns with other series' phases, is rated over
+    /// the sum of their durations, answered or not; its phases must not overlap.
     public func closePhase(_ series: String, lasted duration: Duration) {
         state.withLock { state in
-            guard state.series[series] != nil else { return }
-            state.series[series]?.phases += 1
-            state.series[series]?.phaseSeconds += Self.seconds(duration)
+            state.phases[series, default: PhaseTime()].count += 1
+            state.phases[series, default: PhaseTime()].seconds += Self.seconds(duration)
         }
     }
 
@@ -109,8 +113,9 @@ public final class Recorder: Sendable {
                     // A series that ran for only part of the run (a phase) is rated over its own
                     // span; one fed by several phases in turn, over the time they ran.
                     let span = series.first.flatMap { first in series.last.map { Self.seconds($0 - first) } } ?? runDuration
+                    let phases = state.phases[name] ?? PhaseTime()
                     let duration =
-                        series.phases > 1 ? max(0.001, series.phaseSeconds)
+                        phases.count > 1 ? max(0.001, phases.seconds)
                         : span < runDuration * 0.9 ? max(0.001, span) : runDuration
                     return series.summary(name: name, duration: duration)
                 }

@@ -19,10 +19,11 @@ enum ReadHeavy {
 
         let injection = settings.injection ?? .closed(clients: 32)
         let phase = settings.duration / 3
-        // Health and record reads take turns (slices of about 3 s) over two thirds of the run, so
-        // both rates see the same machine: on a shared machine the speed drifts within seconds,
-        // and one long phase each would let that drift decide the ratio.
-        let rounds = max(1, Int(Recorder.seconds(phase * 2) / 6))
+        // Health and record reads take turns of about 3 s (2.3–4.5 s; one turn each in runs under
+        // 13.5 s) over two thirds of the run, so both rates see the same machine: on a shared
+        // machine the speed drifts within seconds, and one long phase each would let that drift
+        // decide the ratio.
+        let rounds = max(1, Int((Recorder.seconds(phase * 2) / 6).rounded()))
         let slice = phase * 2 / (2 * rounds)
         let authority = settings.target.authority
         let health = PreparedRequest(method: "GET", target: "/health", host: authority)
@@ -56,7 +57,8 @@ enum ReadHeavy {
         let healthRate = series.first { $0.name == "GET /health" }?.requestsPerSecond ?? 0
         let readRate = series.first { $0.name == "GET /v1/clients/{id}" }?.requestsPerSecond ?? 0
         var outcome = ScenarioOutcome(
-            injection: "\(injection); health and record reads in turns, \(rounds) turns each of \(slice); then lists for \(phase)"
+            injection: "\(injection); health and record reads in turns, \(rounds) each of "
+                + "\(Format.decimal(Recorder.seconds(slice))) s; then lists for \(Format.decimal(Recorder.seconds(phase))) s"
         )
         outcome.parameters = ["populatedRecords": String(settings.populate), "clients": String(clientIDs.count)]
         outcome.figures = [
