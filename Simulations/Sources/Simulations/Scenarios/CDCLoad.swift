@@ -56,11 +56,18 @@ enum CDCLoad {
                 detail: "\(series?.requests ?? 0) requests, \(series?.errors ?? 0) errors: \(series?.statusCounts ?? [:])"
             )
         )
+        var journaled = "journal grew from \(before) to \(last) = \(last - before) events for \(final.recordChanges) distinct record changes"
+        if before > 0, last - before < final.recordChanges {
+            // The same seed makes the same changes: a server that already took them from an
+            // earlier run rightly treats them as re-deliveries.
+            journaled += " (the server already held \(before) events: if an earlier run with --seed "
+                + "\(settings.traffic.seed) sent them, they were re-deliveries this time; use a fresh server or another --seed)"
+        }
         outcome.checks.append(
             CheckResult(
                 name: "each distinct change was journaled exactly once (re-deliveries not at all)",
                 passed: last - before == final.recordChanges,
-                detail: "journal grew from \(before) to \(last) = \(last - before) events for \(final.recordChanges) distinct record changes"
+                detail: journaled
             )
         )
         outcome.checks.append(try await checkTrackedRecords(final.expected, limit: settings.checkLimit, minPosition: last, client: client))
