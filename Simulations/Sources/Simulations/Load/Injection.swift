@@ -79,17 +79,30 @@ public struct LoadPhase: Sendable {
         answered: @escaping @Sendable (Int, HTTPAnswer) -> Bool = { _, _ in true }
     ) async throws {
         let tickets = SharedCounter(-1)
+        let injection = injection
+        let series = series
+        // The connections open before the clock starts: otherwise an open model's first requests
+        // would carry the set-up in their latency and then catch up in a burst.
+        var connections: [HTTPConnection] = []
+        do {
+            try await withThrowingTaskGroup(of: HTTPConnection.self) { opening in
+                for _ in 0..<injection.connections {
+                    opening.addTask { try await HTTPConnection.connect(host: target.host, port: target.port, group: group) }
+                }
+                for try await connection in opening { connections.append(connection) }
+            }
+        } catch {
+            for connection in connections { await connection.close() }
+            throw error
+        }
         let start = ContinuousClock.now
         let deadline: ContinuousClock.Instant? =
             if case .after(let duration) = stop { start + duration } else { nil }
         let limit: Int? = if case .requests(let count) = stop { count } else { nil }
         let durationSeconds = if case .after(let duration) = stop { Recorder.seconds(duration) } else { 0.0 }
-        let injection = injection
-        let series = series
         try await withThrowingTaskGroup(of: Void.self) { workers in
-            for _ in 0..<injection.connections {
+            for connection in connections {
                 workers.addTask {
-                    let connection = try await HTTPConnection.connect(host: target.host, port: target.port, group: group)
                     defer { Task { await connection.close() } }
                     while true {
                         let index = tickets.add(1)
