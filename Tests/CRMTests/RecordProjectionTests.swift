@@ -213,6 +213,115 @@ struct RecordProjectionTests {
         #expect(await projection.count == 1)
     }
 
+    /// Deals over a few accounts: creates, moves between accounts, deletes and undeletes, a gap,
+    /// and one event that does not decode; deterministic.
+    private func dealHistory(count: Int) -> [RecordedEvent] {
+        var versions: [String: UInt64] = [:]
+        var events: [RecordedEvent] = []
+        var state: UInt64 = 7
+        for position in 1...UInt64(count) {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            let id = "006D\(state >> 60)"
+            let version = (versions[id] ?? 0) + 1
+            versions[id] = version
+            if position == UInt64(count / 2) {
+                events.append(RecordedEvent(
+                    position: position, stream: StreamName(category: "deals", id: id), version: version, type: "DealExploded",
+                    recordedAt: .now(), metadata: [:], data: [:]
+                ))
+                continue
+            }
+            let kinds: [RecordEventKind] = [.created, .updated, .updated, .deleted, .undeleted, .gapReported]
+            let kind = version == 1 ? .created : kinds[Int((state >> 40) % UInt64(kinds.count))]
+            let account = "001A\((state >> 50) % 3)"
+            let event = RecordEvent(
+                kind: kind, body: ChangeBody(fields: ["AccountId": .string(account), "Name": .string("deal \(position)")]),
+                facts: ChangeFacts(source: .cdc, entity: "Opportunity", commitTimestamp: Int64(position)),
+                rereadReason: kind == .gapReported ? "GAP_UPDATE" : nil
+            )
+            let stored = SalesforceRecord(type: .deals).encode(event)
+            events.append(RecordedEvent(
+                position: position, stream: StreamName(category: "deals", id: id), version: version, type: stored.type,
+                recordedAt: Timestamp(millisecondsSinceEpoch: Int64(position)), metadata: stored.metadata, data: stored.data
+            ))
+        }
+        return events
+    }
+
+    /// What a deal read model shows: every view's stored JSON, each account's deals through the
+    /// reference index, the counters and the stored checkpoint.
+    private func contents(of projection: RecordProjection, store: InMemoryProjectionStore) async throws -> [String] {
+        var shown: [String] = []
+        for number in 0..<16 {
+            let json = try projection.viewJSON(id: "006D\(number)")
+            shown.append(json.map { String(decoding: $0, as: UTF8.self) } ?? "none")
+        }
+        for account in 0..<3 {
+            let page = try await projection.list(RecordQuery(filters: ["clientId": "001A\(account)"], includeDeleted: true, limit: 100))
+            shown.append(page.items.map(\.id).joined(separator: ","))
+        }
+        shown.append("count \(await projection.count), undecodable \(await projection.undecodableEvents)")
+        shown.append("checkpoint \(try store.checkpoint().position)")
+        return shown
+    }
+
+    /// Held back while deferring, records are stored as they would have been event by event: the
+    /// same views, reference index and counters once a call without deferring stores them, and
+    /// nothing of them visible before.
+    @Test(arguments: [1, 4, 1000])
+    func recordsHeldBackWhileDeferringAreStoredAsAppliedOneByOne(heldLimit: Int) async throws {
+        let events = dealHistory(count: 120)
+        let eagerStore = InMemoryProjectionStore()
+        let eager = try RecordProjection(mapping: .defaultDeal, store: eagerStore)
+        for start in stride(from: 0, to: events.count, by: 5) {
+            try await eager.apply(Array(events[start..<min(events.count, start + 5)]))
+        }
+        let store = InMemoryProjectionStore()
+        let deferred = try RecordProjection(mapping: .defaultDeal, store: store, heldLimit: heldLimit)
+        var shownBefore: UInt64 = 0
+        for start in stride(from: 0, to: events.count, by: 5) {
+            let slice = Array(events[start..<min(events.count, start + 5)])
+            let shown = try await deferred.apply(slice, through: slice[slice.count - 1].position, deferring: true)
+            #expect(shown >= shownBefore && shown <= slice[slice.count - 1].position)
+            #expect(try store.checkpoint().position == shown)
+            shownBefore = shown
+        }
+        if heldLimit == 1000 {
+            // Nothing was stored: queries see none of it yet.
+            #expect(shownBefore == 0)
+            #expect(try await contents(of: deferred, store: store).prefix(16).allSatisfy { $0 == "none" })
+        }
+        #expect(try await deferred.apply([], through: 120, deferring: false) == 120)
+        #expect(try await contents(of: deferred, store: store) == contents(of: eager, store: eagerStore))
+    }
+
+    /// A store that fails while records are held back drops them: the projection stands where it
+    /// stood, and the same events applied again count each record once.
+    @Test func aFailedStoreDropsTheRecordsHeldBack() async throws {
+        let store = FailingStore()
+        let projection = try RecordProjection(mapping: .defaultClient, store: store)
+        let creates = [
+            recorded(.created, id: "a", position: 1, version: 1, at: 10, fields: ["Name": "A"]),
+            recorded(.created, id: "b", position: 2, version: 1, at: 10, fields: ["Name": "B"]),
+            RecordedEvent(
+                position: 3, stream: StreamName(category: "clients", id: "c"), version: 1, type: "ClientExploded",
+                recordedAt: .now(), metadata: [:], data: [:]
+            ),
+        ]
+        #expect(try await projection.apply(creates, through: 3, deferring: true) == 0)
+        store.failing = true
+        await #expect(throws: FailingStore.DiskFull.self) { _ = try await projection.apply([], through: 3, deferring: false) }
+        store.failing = false
+        #expect(try await projection.view(id: "a") == nil)
+        #expect(await projection.count == 0)
+        // The runner hands it the events after its `applied` position (0) again.
+        #expect(try await projection.apply(creates, through: 3, deferring: true) == 0)
+        #expect(try await projection.apply([], through: 3, deferring: false) == 3)
+        #expect(try await projection.view(id: "a")?.fields["name"] == "A")
+        #expect(await projection.count == 2)
+        #expect(await projection.undecodableEvents == 1)
+    }
+
     @Test func otherTypesEventsMoveTheStoredCheckpointOnlyEveryFewPositions() async throws {
         let store = InMemoryProjectionStore()
         let projection = try RecordProjection(mapping: .defaultClient, store: store)

@@ -217,6 +217,52 @@ struct ProjectionRunnerTests {
         #expect(await projection.positions == Array(1...50))
     }
 
+    /// While starting up, a projection may hold events back from its store; it stores them at
+    /// the latest when the runner reaches the end of the log, whether the last page was partial
+    /// (40 events) or full, the end then found by an empty read (32).
+    @Test(arguments: [32, 40])
+    func eventsHeldBackWhileStartingUpAreStoredOnceTheRunnerReachesTheEndOfTheLog(count: Int) async throws {
+        let journal = InMemoryJournal()
+        try await appendEvents(count, to: journal)
+        let projection = RecordingProjection(holdsBack: true)
+        let runner = ProjectionRunner(journal: journal, projections: [projection], batchSize: 4, startUpBatchSize: 16, logger: logger)
+
+        try await whileRunning(runner) {
+            await projection.applied.wait(until: UInt64(count))
+            #expect(await projection.positions == Array(1...UInt64(count)))
+            #expect(await projection.deferredApplies == 2)
+            // Once live, nothing is held back: each page is stored as it comes.
+            let last = try await appendEvents(10, to: journal)
+            await projection.applied.wait(until: last)
+        }
+
+        #expect(await projection.positions == Array(1...UInt64(count + 10)))
+        #expect(await projection.deferredApplies == 2)
+    }
+
+    /// A projection that fails to store what it held back drops it; the runner hands it every
+    /// event after its `applied` position again, so each still arrives exactly once.
+    @Test func aProjectionThatFailsToStoreWhatItHeldIsHandedThoseEventsAgain() async throws {
+        let journal = InMemoryJournal()
+        try await appendEvents(32, to: journal)
+        let projection = RecordingProjection(holdsBack: true)
+        let other = RecordingProjection(name: "other")
+        await projection.fail(times: 2)
+        let runner = ProjectionRunner(
+            journal: journal, projections: [projection, other], batchSize: 8, startUpBatchSize: 16, retryDelay: .milliseconds(10),
+            logger: logger
+        )
+
+        try await whileRunning(runner) {
+            await other.applied.wait(until: 32)
+            await projection.applied.wait(until: 32)
+        }
+
+        #expect(await projection.failures == 2)
+        #expect(await projection.positions == Array(1...32))
+        #expect(await other.positions == Array(1...32))
+    }
+
     // MARK: - Failure
 
     @Test func aJournalReadFailureStopsTheRunnerWithTheError() async throws {

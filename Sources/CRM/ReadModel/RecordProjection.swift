@@ -8,7 +8,9 @@ import JSON
 /// the aggregates do. The state lives in the store, not in the actor: with the LMDB store the
 /// read model costs page cache, not heap, however many records there are, and a restart resumes
 /// from the store's checkpoint without replaying or loading anything. The mapping is applied
-/// when a view is read, so the store holds only what the events said.
+/// when a view is read, so the store holds only what the events said. The exception is a
+/// catch-up (a replay at start-up): then the runner lets it hold the records it touches in
+/// memory, up to `defaultHeldLimit` of them, and store each once for all its events.
 ///
 /// The store holds, in key order (see `RecordKeys`), every record by id and an index of
 /// reference fields (field, target id, record id), so `clientId=…` filters and client
@@ -47,7 +49,13 @@ public actor RecordProjection: Projection {
         self.init(mapping: mapping, store: store, checkpoint: try store.checkpoint())
     }
 
-    private init(mapping: EntityMapping, store: any ProjectionStore, checkpoint: ProjectionCheckpoint) {
+    /// A projection like `init(mapping:store:)` that holds back at most `heldLimit` records.
+    init(mapping: EntityMapping, store: any ProjectionStore, heldLimit: Int) throws {
+        self.init(mapping: mapping, store: store, checkpoint: try store.checkpoint(), heldLimit: heldLimit)
+    }
+
+    private init(mapping: EntityMapping, store: any ProjectionStore, checkpoint: ProjectionCheckpoint, heldLimit: Int = defaultHeldLimit) {
+        self.heldLimit = heldLimit
         self.recordType = mapping.recordType
         self.name = mapping.recordType.rawValue
         self.categories = [mapping.recordType.rawValue]
@@ -62,6 +70,7 @@ public actor RecordProjection: Projection {
         recordCount = Int(clamping: (try? reader.readVarUInt()) ?? 0)
         undecodable = Int(clamping: (try? reader.readVarUInt()) ?? 0)
         storedPosition = checkpoint.position
+        visible = checkpoint.position
         applied.advance(to: checkpoint.position)
     }
 
@@ -75,59 +84,104 @@ public actor RecordProjection: Projection {
 
     // MARK: - Applying events
 
+    /// A record folded in memory and not yet stored, with its reference values as stored.
+    private struct HeldRecord {
+        var record: StoredRecord
+        let referencesBefore: [String?]
+    }
+
+    /// The records folded since the last commit, by id: each is read from the store once, folded
+    /// through all its events, and written once when they are stored.
+    private var held: [String: HeldRecord] = [:]
+    /// Undecodable events since the last commit.
+    private var heldUndecodable = 0
+    /// The position queries stand at: everything through it is stored.
+    private var visible: UInt64
+
+    /// The most records held back while deferring (see `apply(_:through:deferring:)`); past it
+    /// they are stored. A full replay holds each record type's records from one store to the
+    /// next: with 6 record types, at most about 400,000 records in memory (a few hundred
+    /// megabytes), written in key order.
+    static let defaultHeldLimit = 65_536
+    private let heldLimit: Int
+
     /// Folds `events` into the stored records and commits them with the new checkpoint. Throws
     /// when the store fails (a full disk); the store is then unchanged and the events can be
     /// applied again.
     public func apply(_ events: [RecordedEvent], through end: UInt64) throws {
+        _ = try apply(events, through: end, deferring: false)
+    }
+
+    /// Folds `events` into the records they touch; stores them (with everything held back
+    /// before) unless `deferring`, when the records stay in memory until a call without it or
+    /// until `heldLimit` records are held. A full replay then reads, renders and writes each
+    /// record once per store instead of once per event: about a quarter less CPU. Returns the
+    /// position queries stand at.
+    public func apply(_ events: [RecordedEvent], through end: UInt64, deferring: Bool) throws -> UInt64 {
+        do {
+            try hold(events)
+            if deferring, held.count < heldLimit {
+                if held.isEmpty, heldUndecodable == 0 { visible = end }
+                return visible
+            }
+            try storeHeld(through: end)
+            return end
+        } catch {
+            // Unchanged: the store has what it had, and the events are handed again.
+            held = [:]
+            heldUndecodable = 0
+            throw error
+        }
+    }
+
+    /// Folds `events` into `held`, reading the records not held yet from the store.
+    private func hold(_ events: [RecordedEvent]) throws {
         let category = recordType.rawValue
-        // The records touched, each once, in order of first appearance: `slots` finds a
-        // record's place in `ids` (and in `records` below).
-        var ids: [String] = []
-        var slots: [String: Int] = [:]
-        var decoded: [(slot: Int, event: RecordEvent, at: EventPosition)] = []
+        // The records to read, each once, in order of first appearance.
+        var missing: [String] = []
+        var missingSet: Set<String> = []
+        var decoded: [(id: String, event: RecordEvent, at: EventPosition)] = []
         decoded.reserveCapacity(events.count)
-        var undecodableNow = 0
         for recorded in events where recorded.stream.category == category {
             guard let event = try? aggregate.decode(recorded) else {
-                undecodableNow += 1
+                heldUndecodable += 1
                 continue
             }
             let id = recorded.stream.id
-            let slot: Int
-            if let known = slots[id] {
-                slot = known
-            } else {
-                slot = ids.count
-                slots[id] = slot
-                ids.append(id)
-            }
-            decoded.append((slot, event, EventPosition(position: recorded.position, version: recorded.version, recordedAt: recorded.recordedAt)))
+            if held[id] == nil, missingSet.insert(id).inserted { missing.append(id) }
+            decoded.append((id, event, EventPosition(position: recorded.position, version: recorded.version, recordedAt: recorded.recordedAt)))
         }
-        guard !decoded.isEmpty || undecodableNow > 0 || end >= storedPosition &+ Self.checkpointLag else { return }
-
-        // Each record touched is read once, folded through all its events, and written once.
-        let stored = try store.values(forKeys: ids.map(RecordKeys.record))
-        var records: [StoredRecord] = []
-        var referencesBefore: [[String?]] = []
-        records.reserveCapacity(ids.count)
-        referencesBefore.reserveCapacity(ids.count)
-        for slot in ids.indices {
-            let record = try stored[slot].map { try StoredRecord(decoding: $0, id: ids[slot]) } ?? StoredRecord()
-            referencesBefore.append(references(of: record))
-            records.append(record)
+        if !missing.isEmpty {
+            let stored = try store.values(forKeys: missing.map(RecordKeys.record))
+            for index in missing.indices {
+                let id = missing[index]
+                let record = try stored[index].map { try StoredRecord(decoding: $0, id: id) } ?? StoredRecord()
+                held[id] = HeldRecord(record: record, referencesBefore: references(of: record))
+            }
         }
         for index in decoded.indices {
-            records[decoded[index].slot].apply(decoded[index].event, at: decoded[index].at)
+            held[decoded[index].id]!.record.apply(decoded[index].event, at: decoded[index].at)
+        }
+    }
+
+    /// Writes every held record (its state and its view rendered anew), the changes to the
+    /// reference index and the checkpoint `end` in one commit, then forgets them.
+    private func storeHeld(through end: UInt64) throws {
+        guard !held.isEmpty || heldUndecodable > 0 || end >= storedPosition &+ Self.checkpointLag else {
+            visible = end
+            return
         }
         var added = 0
         var changes = ProjectionChanges(checkpoint: ProjectionCheckpoint(position: end))
-        for slot in ids.indices {
-            let id = ids[slot]
-            if !records[slot].wasStored { added += 1 }
-            records[slot].viewJSON = view(of: records[slot], id: id)?.jsonBytes() ?? []
-            changes.put(records[slot].encoded(), forKey: RecordKeys.record(id))
-            let before = referencesBefore[slot]
-            let after = references(of: records[slot])
+        // In key order: neighbouring records share B-tree pages, so a large store writes each
+        // page once.
+        for id in held.keys.sorted() {
+            let entry = held[id]!
+            let record = entry.record
+            if !record.wasStored { added += 1 }
+            changes.put(record.encoded(viewJSON: view(of: record, id: id)?.jsonBytes() ?? []), forKey: RecordKeys.record(id))
+            let before = entry.referencesBefore
+            let after = references(of: record)
             for (index, field) in referenceFields.enumerated() {
                 let old = index < before.count ? before[index] : nil
                 let new = index < after.count ? after[index] : nil
@@ -138,11 +192,15 @@ public actor RecordProjection: Projection {
                 if let new, let key = RecordKeys.reference(field: field.name, target: new, id: id) { changes.put([], forKey: key) }
             }
         }
-        changes.checkpoint.metadata = Self.metadata(count: recordCount + added, undecodable: undecodable + undecodableNow)
+        changes.checkpoint.metadata = Self.metadata(count: recordCount + added, undecodable: undecodable + heldUndecodable)
         try store.commit(changes)
         recordCount += added
-        undecodable += undecodableNow
+        undecodable += heldUndecodable
         storedPosition = end
+        visible = end
+        // A live apply holds a few records: keep the table. A catch-up's large one is freed.
+        held.removeAll(keepingCapacity: held.count <= 4096)
+        heldUndecodable = 0
     }
 
     /// The values of the reference fields (in `referenceFields` order) of a record with content;

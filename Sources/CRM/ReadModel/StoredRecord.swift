@@ -17,8 +17,6 @@ struct StoredRecord {
     var state = RecordState()
     var version: UInt64 = 0
     var position: UInt64 = 0
-    /// The view's JSON, as `GET /v1/{aggregate}/{id}` serves it; empty without content.
-    var viewJSON: [UInt8] = []
     /// Whether the record was read from the store (rather than seen for the first time).
     private(set) var wasStored = false
 
@@ -98,7 +96,9 @@ struct StoredRecord {
         self.position = position.position
     }
 
-    func encoded() -> [UInt8] {
+    /// The stored form, with `viewJSON`, the view as `GET /v1/{aggregate}/{id}` serves it
+    /// (empty without content).
+    func encoded(viewJSON: [UInt8]) -> [UInt8] {
         var stateWriter = ByteWriter(capacity: 256)
         state.encodeBinary(into: &stateWriter)
         var writer = ByteWriter(capacity: stateWriter.bytes.count + viewJSON.count + 24)

@@ -20,10 +20,26 @@ public protocol Projection: Actor {
     /// stores its state may fail (a full disk): it must then be unchanged, and is handed the
     /// same events again later.
     func apply(_ events: [RecordedEvent], through end: UInt64) throws
+    /// Applies `events` as `apply(_:through:)` does, but while `deferring` the projection may
+    /// hold them in memory instead of storing them, to store each record it touches once for
+    /// many events (a catch-up over a long log). Returns the position its queries stand at: `end`
+    /// once everything handed is stored, an earlier position while events are held back. The
+    /// runner advances `applied` to it, and hands the next events after `end` regardless.
+    /// A call with `deferring` false stores everything held.
+    ///
+    /// When it throws, the projection drops whatever it held back as well: it stands where its
+    /// queries stood, at `applied.position`, and is handed the events after that again. The
+    /// default implementation holds nothing back.
+    func apply(_ events: [RecordedEvent], through end: UInt64, deferring: Bool) throws -> UInt64
 }
 
 extension Projection {
     public nonisolated var categories: Set<String>? { nil }
+
+    public func apply(_ events: [RecordedEvent], through end: UInt64, deferring: Bool) throws -> UInt64 {
+        try apply(events, through: end)
+        return end
+    }
 
     /// Applies `events` (consecutive, in position order, all after `applied.position`), standing
     /// at the last of them afterwards.

@@ -7,7 +7,10 @@ import ServiceLifecycle
 /// fold only some categories (each record type's read model), cuts each share into slices once,
 /// and hands every projection its share concurrently; a projection that is already past some
 /// of those events (restored from a snapshot) skips them. While they apply a full page, the
-/// next one is already being read and decoded. When the log is exhausted it waits for the journal's next commit rather than polling. The set of
+/// next one is already being read and decoded. While starting up, until it first reaches the
+/// end of the log, projections may hold events back from their stores (a record read model then
+/// stores each record it touches once for many events); they store everything before the
+/// runner, at the end of the log, waits for the journal's next commit rather than polling. The set of
 /// projections is asked for on every page, so a rebuilt projection swapped in is fed from
 /// wherever it stands. A projection that fails to apply a page (its store's disk is full) is
 /// logged, left out for `retryDelay` (doubling with each failure in a row, up to a minute) and
@@ -76,8 +79,12 @@ public struct ProjectionRunner: Service {
         // go on; each failure in a row doubles the pause, up to a minute.
         var failing: [ObjectIdentifier: (failures: Int, retryAt: ContinuousClock.Instant)] = [:]
         // Until the first read that is not a full page (a partial or an empty one): larger pages
-        // and slices (see `startUpApplySlice`).
+        // and slices (see `startUpApplySlice`), and projections may hold events back from their
+        // stores (see `Projection.apply(_:through:deferring:)`).
         var startingUp = true
+        // How far each projection has been handed events, where that is past its `applied`
+        // (it holds events back): the next events it is handed start there.
+        var handed: [ObjectIdentifier: UInt64] = [:]
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
             let all = self.projections()
             guard !all.isEmpty else {
@@ -91,7 +98,11 @@ public struct ProjectionRunner: Service {
                 try? await Task.sleep(until: nextRetry ?? now + retryDelay)
                 continue
             }
-            let cursor = projections.map(\.applied.position).min() ?? 0
+            let handedNow = handed
+            func handedThrough(_ projection: any Projection) -> UInt64 {
+                max(projection.applied.position, handedNow[ObjectIdentifier(projection)] ?? 0)
+            }
+            let cursor = projections.map(handedThrough).min() ?? 0
             let events: [RecordedEvent]
             do {
                 if let next = prefetched, next.after == cursor {
@@ -105,71 +116,71 @@ public struct ProjectionRunner: Service {
                 throw error
             }
             prefetched = nil
-            guard let last = events.last else {
-                // At the end of the log: from here on, live page and slice sizes.
-                startingUp = false
-                if let nextRetry {
-                    // A projection waits for its retry: wake for it even if nothing is committed.
-                    try? await Task.sleep(until: nextRetry)
+            let outcomes: [(ObjectIdentifier, UInt64?)]
+            if let last = events.last {
+                let pageSize = startingUp ? startUpBatchSize : batchSize
+                if events.count == pageSize {
+                    // A full page: more is probably committed already.
+                    let journal = self.journal
+                    prefetched = (last.position, Task { try await journal.readAll(after: last.position, limit: pageSize) })
                 } else {
-                    let waitFrom = cursor
-                    await cancelWhenGracefulShutdown { await journal.waitForCommit(after: waitFrom) }
+                    startingUp = false
                 }
-                continue
-            }
-            let pageSize = startingUp ? startUpBatchSize : batchSize
-            let applySlice = startingUp ? Self.startUpApplySlice : Self.applySlice
-            if events.count == pageSize {
-                // A full page: more is probably committed already.
-                let journal = self.journal
-                prefetched = (last.position, Task { try await journal.readAll(after: last.position, limit: pageSize) })
-            } else {
-                startingUp = false
-            }
-            let logger = self.logger
-            let shares = Self.slices(of: events, for: projections, size: applySlice)
-            let outcomes = await withTaskGroup(of: (ObjectIdentifier, Bool).self) { group in
-                for projection in projections {
-                    let share = shares[projection.categories] ?? []
-                    group.addTask {
-                        let from = projection.applied.position
-                        guard from < last.position else { return (ObjectIdentifier(projection), true) }
-                        // A projection already past some of the page (restored from a snapshot) skips them.
-                        let pending = from < (share.first?.first?.position ?? 0)
-                            ? share
-                            : Self.chunked(share.joined().filter { $0.position > from }, size: applySlice)
-                        do {
-                            // In slices: each apply holds a thread of the shared pool for its whole
-                            // slice, and a long one would starve every other task (two cores, two
-                            // threads). The last (or only) slice takes the projection to the page's
-                            // end; with none of its events in the page, an empty apply does.
-                            for index in pending.indices {
-                                let slice = pending[index]
-                                let through = index == pending.count - 1 ? last.position : slice[slice.count - 1].position
-                                try await projection.apply(slice, through: through)
-                                projection.applied.advance(to: through)
-                            }
-                            if pending.isEmpty {
-                                try await projection.apply([], through: last.position)
-                                projection.applied.advance(to: last.position)
-                            }
-                        } catch {
-                            logger.error(
-                                "projection failed to apply events; it will be handed them again",
-                                metadata: ["projection": "\(projection.name)", "after": "\(projection.applied.position)", "error": "\(error)"]
+                let applySlice = startingUp ? Self.startUpApplySlice : Self.applySlice
+                let shares = Self.slices(of: events, for: projections, size: applySlice)
+                let deferring = startingUp
+                let logger = self.logger
+                outcomes = await withTaskGroup(of: (ObjectIdentifier, UInt64?).self) { group in
+                    for projection in projections {
+                        let share = shares[projection.categories] ?? []
+                        let from = handedThrough(projection)
+                        group.addTask {
+                            let through = await Self.feed(
+                                projection, share, after: from, through: last.position, slice: applySlice, deferring: deferring, logger: logger
                             )
-                            return (ObjectIdentifier(projection), false)
+                            return (ObjectIdentifier(projection), through)
                         }
-                        return (ObjectIdentifier(projection), true)
                     }
+                    return await group.reduce(into: []) { $0.append($1) }
                 }
-                return await group.reduce(into: [(ObjectIdentifier, Bool)]()) { $0.append($1) }
+            } else {
+                // At the end of the log: from here on, live page and slice sizes, and nothing
+                // held back. Projections that still hold events store them first.
+                startingUp = false
+                let holding = projections.filter { handedThrough($0) > $0.applied.position }
+                if holding.isEmpty {
+                    if let nextRetry {
+                        // A projection waits for its retry: wake for it even if nothing is committed.
+                        try? await Task.sleep(until: nextRetry)
+                    } else {
+                        let waitFrom = cursor
+                        await cancelWhenGracefulShutdown { await journal.waitForCommit(after: waitFrom) }
+                    }
+                    continue
+                }
+                let logger = self.logger
+                outcomes = await withTaskGroup(of: (ObjectIdentifier, UInt64?).self) { group in
+                    for projection in holding {
+                        let end = handedThrough(projection)
+                        group.addTask {
+                            let through = await Self.feed(
+                                projection, [], after: projection.applied.position, through: end, slice: Self.applySlice, deferring: false,
+                                logger: logger
+                            )
+                            return (ObjectIdentifier(projection), through)
+                        }
+                    }
+                    return await group.reduce(into: []) { $0.append($1) }
+                }
             }
             let retryDelay = self.retryDelay
-            for (projection, succeeded) in outcomes {
-                if succeeded {
+            for (projection, through) in outcomes {
+                if let through {
                     failing[projection] = nil
+                    handed[projection] = through
                 } else {
+                    // It dropped what it held back: it is handed everything after `applied` again.
+                    handed[projection] = nil
                     let failures = (failing[projection]?.failures ?? 0) + 1
                     let pause = min(retryDelay * (1 << min(failures - 1, 16)), max(retryDelay, .seconds(60)))
                     failing[projection] = (failures, .now + pause)
@@ -178,6 +189,49 @@ public struct ProjectionRunner: Service {
             // Projections swapped out by a rebuild are forgotten.
             let current = Set(all.map { ObjectIdentifier($0) })
             failing = failing.filter { current.contains($0.key) }
+            handed = handed.filter { current.contains($0.key) }
+        }
+    }
+
+    /// Hands `projection` its `share` of a page (in slices of at most `slice`), skipping what it
+    /// was already handed (through `from`; restored from a snapshot, it may be past some of the
+    /// page), and takes it to `end`, the page's last position. Returns `end`, or `nil` when an
+    /// apply failed (logged; the projection then stands at its `applied` position).
+    private static func feed(
+        _ projection: any Projection,
+        _ share: [[RecordedEvent]],
+        after from: UInt64,
+        through end: UInt64,
+        slice: Int,
+        deferring: Bool,
+        logger: Logger
+    ) async -> UInt64? {
+        guard from < end else { return from }
+        let pending = from < (share.first?.first?.position ?? 0)
+            ? share
+            : chunked(share.joined().filter { $0.position > from }, size: slice)
+        do {
+            // In slices: each apply holds a thread of the shared pool for its whole slice, and a
+            // long one would starve every other task (two cores, two threads). The last (or only)
+            // slice takes the projection to the page's end; with none of its events in the page,
+            // an empty apply does.
+            for index in pending.indices {
+                let events = pending[index]
+                let through = index == pending.count - 1 ? end : events[events.count - 1].position
+                let visible = try await projection.apply(events, through: through, deferring: deferring)
+                projection.applied.advance(to: visible)
+            }
+            if pending.isEmpty {
+                let visible = try await projection.apply([], through: end, deferring: deferring)
+                projection.applied.advance(to: visible)
+            }
+            return end
+        } catch {
+            logger.error(
+                "projection failed to apply events; it will be handed them again",
+                metadata: ["projection": "\(projection.name)", "after": "\(projection.applied.position)", "error": "\(error)"]
+            )
+            return nil
         }
     }
 

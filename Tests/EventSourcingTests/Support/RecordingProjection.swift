@@ -1,6 +1,11 @@
 import EventSourcing
 
 /// A projection for the tests: it records the position of every event it is given.
+///
+/// One made with `holdsBack` keeps events handed while the runner allows deferring apart (as a
+/// record read model keeps records in memory while catching up) and records them only when a
+/// call without deferring stores them; its applies then fail only when storing, dropping what
+/// it held, as a read model's commit on a full disk does.
 actor RecordingProjection: Projection {
     nonisolated let name: String
     nonisolated let applied: PositionWatch
@@ -13,10 +18,20 @@ actor RecordingProjection: Projection {
     private var failuresLeft = 0
     private(set) var failures = 0
 
-    init(name: String = "recording", startingAt position: UInt64 = 0, categories: Set<String>? = nil) {
+    private let holdsBack: Bool
+    /// Positions handed while deferring and not stored yet.
+    private var held: [UInt64] = []
+    /// Where queries would stand: everything through it is stored.
+    private var visible: UInt64
+    /// Applies that held their events back.
+    private(set) var deferredApplies = 0
+
+    init(name: String = "recording", startingAt position: UInt64 = 0, categories: Set<String>? = nil, holdsBack: Bool = false) {
         self.name = name
         self.categories = categories
         self.applied = PositionWatch(position: position)
+        self.holdsBack = holdsBack
+        self.visible = position
     }
 
     /// Makes the next `count` applies fail, changing nothing.
@@ -27,13 +42,26 @@ actor RecordingProjection: Projection {
     struct Failure: Error {}
 
     func apply(_ events: [RecordedEvent], through end: UInt64) throws {
+        _ = try apply(events, through: end, deferring: false)
+    }
+
+    func apply(_ events: [RecordedEvent], through end: UInt64, deferring: Bool) throws -> UInt64 {
+        if holdsBack, deferring {
+            deferredApplies += 1
+            held.append(contentsOf: events.map(\.position))
+            return held.isEmpty ? end : visible
+        }
         if failuresLeft > 0 {
             failuresLeft -= 1
             failures += 1
+            held = []
             throw Failure()
         }
         batches += 1
         ends.append(end)
-        positions.append(contentsOf: events.map(\.position))
+        positions.append(contentsOf: held + events.map(\.position))
+        held = []
+        visible = end
+        return end
     }
 }
