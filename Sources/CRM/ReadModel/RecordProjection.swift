@@ -86,13 +86,16 @@ public actor RecordProjection: Projection {
 
     /// A record folded in memory and not yet stored, with its reference values as stored.
     private struct HeldRecord {
-        var record: StoredRecord
-        let referencesBefore: [String?]
+        let id: String
+        var record = StoredRecord()
+        var referencesBefore: [String?] = []
     }
 
-    /// The records folded since the last commit, by id: each is read from the store once, folded
-    /// through all its events, and written once when they are stored.
-    private var held: [String: HeldRecord] = [:]
+    /// The records folded since the last commit: each is read from the store once, folded
+    /// through all its events, and written once when they are stored. `heldSlots` finds a
+    /// record's place in `held` (an array, so a record folds in place).
+    private var held: [HeldRecord] = []
+    private var heldSlots: [String: Int] = [:]
     /// Undecodable events since the last commit.
     private var heldUndecodable = 0
     /// The position queries stand at: everything through it is stored.
@@ -128,8 +131,7 @@ public actor RecordProjection: Projection {
             return end
         } catch {
             // Unchanged: the store has what it had, and the events are handed again.
-            held = [:]
-            heldUndecodable = 0
+            dropHeld(keepingCapacity: false)
             throw error
         }
     }
@@ -137,10 +139,9 @@ public actor RecordProjection: Projection {
     /// Folds `events` into `held`, reading the records not held yet from the store.
     private func hold(_ events: [RecordedEvent]) throws {
         let category = recordType.rawValue
-        // The records to read, each once, in order of first appearance.
-        var missing: [String] = []
-        var missingSet: Set<String> = []
-        var decoded: [(id: String, event: RecordEvent, at: EventPosition)] = []
+        // The slots of the records to read from the store, in order of first appearance.
+        var missing: [Int] = []
+        var decoded: [(slot: Int, event: RecordEvent, at: EventPosition)] = []
         decoded.reserveCapacity(events.count)
         for recorded in events where recorded.stream.category == category {
             guard let event = try? aggregate.decode(recorded) else {
@@ -148,19 +149,27 @@ public actor RecordProjection: Projection {
                 continue
             }
             let id = recorded.stream.id
-            if held[id] == nil, missingSet.insert(id).inserted { missing.append(id) }
-            decoded.append((id, event, EventPosition(position: recorded.position, version: recorded.version, recordedAt: recorded.recordedAt)))
+            let slot: Int
+            if let known = heldSlots[id] {
+                slot = known
+            } else {
+                slot = held.count
+                heldSlots[id] = slot
+                held.append(HeldRecord(id: id))
+                missing.append(slot)
+            }
+            decoded.append((slot, event, EventPosition(position: recorded.position, version: recorded.version, recordedAt: recorded.recordedAt)))
         }
         if !missing.isEmpty {
-            let stored = try store.values(forKeys: missing.map(RecordKeys.record))
-            for index in missing.indices {
-                let id = missing[index]
-                let record = try stored[index].map { try StoredRecord(decoding: $0, id: id) } ?? StoredRecord()
-                held[id] = HeldRecord(record: record, referencesBefore: references(of: record))
+            let stored = try store.values(forKeys: missing.map { RecordKeys.record(held[$0].id) })
+            for index in missing.indices where stored[index] != nil {
+                let slot = missing[index]
+                held[slot].record = try StoredRecord(decoding: stored[index]!, id: held[slot].id)
+                held[slot].referencesBefore = references(of: held[slot].record)
             }
         }
         for index in decoded.indices {
-            held[decoded[index].id]!.record.apply(decoded[index].event, at: decoded[index].at)
+            held[decoded[index].slot].record.apply(decoded[index].event, at: decoded[index].at)
         }
     }
 
@@ -175,8 +184,9 @@ public actor RecordProjection: Projection {
         var changes = ProjectionChanges(checkpoint: ProjectionCheckpoint(position: end))
         // In key order: neighbouring records share B-tree pages, so a large store writes each
         // page once.
-        for id in held.keys.sorted() {
-            let entry = held[id]!
+        held.sort { $0.id < $1.id }
+        for entry in held {
+            let id = entry.id
             let record = entry.record
             if !record.wasStored { added += 1 }
             changes.put(record.encoded(viewJSON: view(of: record, id: id)?.jsonBytes() ?? []), forKey: RecordKeys.record(id))
@@ -198,8 +208,13 @@ public actor RecordProjection: Projection {
         undecodable += heldUndecodable
         storedPosition = end
         visible = end
-        // A live apply holds a few records: keep the table. A catch-up's large one is freed.
-        held.removeAll(keepingCapacity: held.count <= 4096)
+        // A live apply holds a few records: keep the tables. A catch-up's large ones are freed.
+        dropHeld(keepingCapacity: held.count <= 4096)
+    }
+
+    private func dropHeld(keepingCapacity: Bool) {
+        held.removeAll(keepingCapacity: keepingCapacity)
+        heldSlots.removeAll(keepingCapacity: keepingCapacity)
         heldUndecodable = 0
     }
 
