@@ -1,4 +1,4 @@
-import CRM
+@testable import CRM
 import JSON
 import Testing
 
@@ -14,6 +14,22 @@ struct ChangeFactsTests {
     @Test(arguments: [everything, ChangeFacts(source: .backfill, entity: "Opportunity"), ChangeFacts(source: .api, entity: "Contract", requestID: "r")])
     func factsComeBackFromTheirMetadata(facts: ChangeFacts) {
         #expect(ChangeFacts(metadata: facts.metadata) == facts)
+    }
+
+    /// What a read model folds with: source, entity and commit time, the same rules for what
+    /// is required.
+    @Test func foldingFactsKeepSourceEntityAndCommitTime() {
+        let metadata = Self.everything.metadata
+        #expect(ChangeFacts(foldingMetadata: metadata) == ChangeFacts(source: .cdc, entity: "Account", commitTimestamp: 1_654_900_954_000))
+        var gapFill = metadata
+        gapFill["source"] = "gap-fill"
+        gapFill["commitTimestamp"] = nil
+        #expect(ChangeFacts(foldingMetadata: gapFill) == ChangeFacts(source: .gapFill, entity: "Account"))
+        for required in ["source", "entity"] {
+            var missing = metadata
+            missing[required] = nil
+            #expect(ChangeFacts(foldingMetadata: missing) == nil)
+        }
     }
 
     @Test func unknownMembersAreIgnoredAndSourceAndEntityAreRequired() {

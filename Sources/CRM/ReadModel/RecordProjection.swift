@@ -24,7 +24,6 @@ public actor RecordProjection: Projection {
     public nonisolated let recordType: RecordType
     /// The mapping this projection's views follow.
     public nonisolated let mapping: EntityMapping
-    private let aggregate: SalesforceRecord
     private let store: any ProjectionStore
     /// The reference fields, whose values are indexed.
     private let referenceFields: [FieldMapping]
@@ -59,7 +58,6 @@ public actor RecordProjection: Projection {
         self.recordType = mapping.recordType
         self.name = mapping.recordType.rawValue
         self.categories = [mapping.recordType.rawValue]
-        self.aggregate = SalesforceRecord(type: mapping.recordType)
         self.mapping = mapping
         self.store = store
         self.referenceFields = mapping.fields.filter { field in
@@ -89,6 +87,8 @@ public actor RecordProjection: Projection {
         let id: String
         var record = StoredRecord()
         var referencesBefore: [String?] = []
+        /// Whether any event was folded in (all of a record's events may be undecodable).
+        var folded = false
     }
 
     /// The records folded since the last commit: each is read from the store once, folded
@@ -137,28 +137,26 @@ public actor RecordProjection: Projection {
     }
 
     /// Folds `events` into `held`, reading the records not held yet from the store.
+    ///
+    /// Two passes over `events`: the first finds each event's record (reading those not held
+    /// yet in one go), the second decodes each event and folds it at once, so no decoded event
+    /// is kept or copied.
     private func hold(_ events: [RecordedEvent]) throws {
         let category = recordType.rawValue
-        // The slots of the records to read from the store, in order of first appearance.
+        // Each event's record slot (-1 for another type's event), and the slots to read from the
+        // store, in order of first appearance.
+        var slots = [Int](repeating: -1, count: events.count)
         var missing: [Int] = []
-        var decoded: [(slot: Int, event: RecordEvent, at: EventPosition)] = []
-        decoded.reserveCapacity(events.count)
-        for recorded in events where recorded.stream.category == category {
-            guard let event = try? aggregate.decode(recorded) else {
-                heldUndecodable += 1
-                continue
-            }
-            let id = recorded.stream.id
-            let slot: Int
+        for index in events.indices where events[index].stream.category == category {
+            let id = events[index].stream.id
             if let known = heldSlots[id] {
-                slot = known
+                slots[index] = known
             } else {
-                slot = held.count
-                heldSlots[id] = slot
+                slots[index] = held.count
+                heldSlots[id] = held.count
+                missing.append(held.count)
                 held.append(HeldRecord(id: id))
-                missing.append(slot)
             }
-            decoded.append((slot, event, EventPosition(position: recorded.position, version: recorded.version, recordedAt: recorded.recordedAt)))
         }
         if !missing.isEmpty {
             let stored = try store.values(forKeys: missing.map { RecordKeys.record(held[$0].id) })
@@ -168,8 +166,14 @@ public actor RecordProjection: Projection {
                 held[slot].referencesBefore = references(of: held[slot].record)
             }
         }
-        for index in decoded.indices {
-            held[decoded[index].slot].record.apply(decoded[index].event, at: decoded[index].at)
+        for index in events.indices where slots[index] >= 0 {
+            guard let event = try? RecordEvent(decoding: events[index], as: recordType, forFolding: true) else {
+                heldUndecodable += 1
+                continue
+            }
+            let at = EventPosition(position: events[index].position, version: events[index].version, recordedAt: events[index].recordedAt)
+            held[slots[index]].record.apply(event, at: at)
+            held[slots[index]].folded = true
         }
     }
 
@@ -185,7 +189,7 @@ public actor RecordProjection: Projection {
         // In key order: neighbouring records share B-tree pages, so a large store writes each
         // page once.
         held.sort { $0.id < $1.id }
-        for entry in held {
+        for entry in held where entry.folded {
             let id = entry.id
             let record = entry.record
             if !record.wasStored { added += 1 }

@@ -150,6 +150,28 @@ extension ChangeFacts {
     }
 }
 
+extension ChangeFacts {
+    /// The facts folding a record's state reads (`RecordState.apply` without change keys): its
+    /// source, entity and commit time, from event metadata; `nil` when the source or entity is
+    /// missing. The others are left out: a read model folding every event of a replay has no use
+    /// for them, and copying their strings cost it more than reading them.
+    init?(foldingMetadata metadata: JSONObject) {
+        var source: ChangeSource?
+        var entity: String?
+        var commitTimestamp: Int64?
+        for member in metadata.members {
+            switch member.key {
+            case "source": source = member.value.stringValue.flatMap(ChangeSource.init(rawValue:))
+            case "entity": entity = member.value.stringValue
+            case "commitTimestamp": commitTimestamp = member.value.int64Value
+            default: break
+            }
+        }
+        guard let source, let entity else { return nil }
+        self.init(source: source, entity: entity, commitTimestamp: commitTimestamp)
+    }
+}
+
 /// What identifies one Salesforce change to one record: CDC has no event id, so the header's
 /// transaction key, sequence number and change type stand in (entity and record id are the
 /// record's own). Changes without them (commands, backfills) have no key and are never duplicates.

@@ -84,12 +84,13 @@ extension RecordEvent {
         return NewEvent(type: RecordEventTypeName.name(type, kind), metadata: facts.metadata, data: .object(data))
     }
 
-    /// An event back from its stored form.
-    init(decoding recorded: RecordedEvent, as type: RecordType) throws(EventDecodingError) {
+    /// An event back from its stored form. With `forFolding`, its facts hold only what folding
+    /// a read model's state reads (see `ChangeFacts.init(foldingMetadata:)`).
+    init(decoding recorded: RecordedEvent, as type: RecordType, forFolding: Bool = false) throws(EventDecodingError) {
         guard let kind = RecordEventTypeName.kind(of: recorded.type, for: type) else {
             throw EventDecodingError(position: recorded.position, message: "\(recorded.type) is not an event of \(type.rawValue)")
         }
-        guard let facts = ChangeFacts(metadata: recorded.metadata) else {
+        guard let facts = forFolding ? ChangeFacts(foldingMetadata: recorded.metadata) : ChangeFacts(metadata: recorded.metadata) else {
             throw EventDecodingError(position: recorded.position, message: "the metadata lacks source or entity")
         }
         guard let fields = recorded.data["fields"]?.objectValue else {

@@ -67,15 +67,29 @@ public final class ServerProcess: Sendable {
     /// `anonymous` is the heap and stacks, `file` the mapped files' pages in memory (LMDB's
     /// journal and read models: page cache the kernel takes back under pressure).
     public var memory: (resident: Int, anonymous: Int, file: Int)? {
+        guard let status = statusBytes(["VmRSS", "RssAnon", "RssFile", "RssShmem"]),
+            let resident = status[0], let anonymous = status[1], let file = status[2]
+        else { return nil }
+        return (resident, anonymous, file + (status[3] ?? 0))
+    }
+
+    /// The most resident memory the server has had since it started (`VmHWM`), in bytes, or
+    /// `nil` when unknown.
+    public var peakResidentBytes: Int? {
+        statusBytes(["VmHWM"])?[0]
+    }
+
+    /// The sizes `fields` of the server's `/proc/<pid>/status`, in bytes (`nil` for one not
+    /// there), or `nil` when the server is not running.
+    private func statusBytes(_ fields: [String]) -> [Int?]? {
         guard let pid = process.withLock({ $0?.processIdentifier }),
             let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
         else { return nil }
-        func bytes(_ field: String) -> Int? {
-            guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field + ":") }) else { return nil }
+        let lines = status.split(separator: "\n")
+        return fields.map { field in
+            guard let line = lines.first(where: { $0.hasPrefix(field + ":") }) else { return nil }
             return line.split(separator: " ").dropFirst().first.flatMap { Int($0) }.map { $0 * 1024 }
         }
-        guard let resident = bytes("VmRSS"), let anonymous = bytes("RssAnon"), let file = bytes("RssFile") else { return nil }
-        return (resident, anonymous, file + (bytes("RssShmem") ?? 0))
     }
 
     /// A free TCP port on loopback.

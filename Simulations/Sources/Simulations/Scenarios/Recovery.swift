@@ -40,6 +40,8 @@ enum Recovery {
         try? FileManager.default.removeItem(at: server.dataDirectory.appendingPathComponent("snapshots"))
         try? FileManager.default.removeItem(at: server.dataDirectory.appendingPathComponent("readmodels"))
         let replay = try await server.start(group: group)
+        // Read models hold records in memory while they catch up: what that cost at its peak.
+        let residentDuringReplay = server.peakResidentBytes
         await server.stop()
 
         let restore = try await runTool(server, ["restore", "--data-dir", server.dataDirectory.path])
@@ -64,6 +66,7 @@ enum Recovery {
             "verifySeconds": Recorder.seconds(verify.duration),
             "residentMegabytesBeforeRestart": Double(residentBefore ?? 0) / 1_048_576,
             "residentMegabytesAfterRestart": Double(residentAfter ?? 0) / 1_048_576,
+            "peakResidentMegabytesDuringReplay": Double(residentDuringReplay ?? 0) / 1_048_576,
         ]
         outcome.checks.append(
             CheckResult(name: "tributary restore succeeds", passed: restore.status == 0, detail: restore.output)
