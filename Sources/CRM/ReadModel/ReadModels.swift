@@ -46,12 +46,14 @@ public final class ReadModels: Sendable {
     }
 
     /// New, empty projections for every type `mappings` maps, in stores beside the ones in force.
+    /// While they catch up they hold back at most `RecordProjection.rebuildHeldLimit` records
+    /// each: the server is serving meanwhile.
     public func rebuildProjections(for mappings: MappingSet) throws -> [RecordType: RecordProjection] {
         var projections: [RecordType: RecordProjection] = [:]
         for type in mappings.recordTypes {
             guard let mapping = mappings[type] else { continue }
             let store = try storage.rebuildStore(named: type.rawValue, stamp: Self.stamp(stampPrefix, mapping))
-            projections[type] = try RecordProjection(mapping: mapping, store: store)
+            projections[type] = try RecordProjection(mapping: mapping, store: store, heldLimit: RecordProjection.rebuildHeldLimit)
         }
         return projections
     }

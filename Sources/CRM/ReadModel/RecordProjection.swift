@@ -106,6 +106,10 @@ public actor RecordProjection: Projection {
     /// next: with 6 record types, at most about 400,000 records in memory (a few hundred
     /// megabytes), written in key order.
     static let defaultHeldLimit = 65_536
+    /// The most records a projection built by a rebuild holds back (`ReadModels.rebuildProjections`):
+    /// the server serves meanwhile, and storing 8,192 records holds a thread of the shared pool
+    /// for about 60 ms.
+    public static let rebuildHeldLimit = 8192
     private let heldLimit: Int
 
     /// Folds `events` into the stored records and commits them with the new checkpoint. Throws

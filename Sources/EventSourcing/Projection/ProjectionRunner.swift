@@ -26,7 +26,7 @@ public struct ProjectionRunner: Service {
     /// is one commit, so larger slices write each B-tree page fewer times: a full replay took 7%
     /// less time with pages of 8,192 and slices of 2,048 than with 2,048 and 512, with no loss
     /// under `cdc-batch`. A slice of 2,048 holds a pool thread for about 50 ms.
-    static let applySlice = 2048
+    package static let applySlice = 2048
     /// The most events handed to a projection in one `apply` while starting up, before the
     /// runner first reaches the end of the log: a full replay after a restore or a lost read
     /// model store took 12% less time (887,000 events) with slices of 8,192 in pages of 32,768,
@@ -240,7 +240,7 @@ public struct ProjectionRunner: Service {
     /// most `size`. Built once per page and shared: a slice is copied out of the page once, not
     /// once per projection (copying events, a retain for each of their parts, took 4% of a
     /// full replay).
-    static func slices(of page: [RecordedEvent], for projections: [any Projection], size: Int) -> [Set<String>?: [[RecordedEvent]]] {
+    package static func slices(of page: [RecordedEvent], for projections: [any Projection], size: Int) -> [Set<String>?: [[RecordedEvent]]] {
         var wanted: Set<Set<String>?> = []
         for projection in projections { wanted.insert(projection.categories) }
         var shares: [Set<String>?: [[RecordedEvent]]] = [:]

@@ -62,19 +62,39 @@ final class RebuildJobs: Sendable {
     private func run(id: String, mappings: MappingSet) async {
         do {
             let fresh = try readModels.rebuildProjections(for: mappings)
+            let projections: [any Projection] = fresh.values.map { $0 }
             var position: UInt64 = 0
             while true {
                 try Task.checkCancellation()
                 let target = readModels.lowestAppliedPosition ?? 0
                 if position >= target { break }
-                let events = try await journal.readAll(after: position, limit: 4096)
+                let events = try await journal.readAll(after: position, limit: 8192)
                 guard let last = events.last else { break }
-                for projection in fresh.values {
-                    try await projection.apply(events)
-                    projection.applied.advance(to: last.position)
+                // Each projection its own record type's events, all of them at once, holding
+                // records back (see `Projection.apply(_:through:deferring:)`).
+                let shares = ProjectionRunner.slices(of: events, for: projections, size: ProjectionRunner.applySlice)
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for projection in projections {
+                        let share = shares[projection.categories] ?? []
+                        group.addTask {
+                            for index in share.indices {
+                                let slice = share[index]
+                                let through = index == share.count - 1 ? last.position : slice[slice.count - 1].position
+                                projection.applied.advance(to: try await projection.apply(slice, through: through, deferring: true))
+                            }
+                            if share.isEmpty {
+                                projection.applied.advance(to: try await projection.apply([], through: last.position, deferring: true))
+                            }
+                        }
+                    }
+                    try await group.waitForAll()
                 }
                 position = last.position
                 jobs.withLock { $0[id]?.position = position }
+            }
+            // Everything held back is stored before the new read models are put in force.
+            for projection in projections {
+                projection.applied.advance(to: try await projection.apply([], through: position, deferring: false))
             }
             try readModels.replace(with: fresh)
             jobs.withLock { jobs in
