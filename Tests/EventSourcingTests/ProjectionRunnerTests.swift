@@ -238,6 +238,8 @@ struct ProjectionRunnerTests {
 
         #expect(await projection.positions == Array(1...UInt64(count + 10)))
         #expect(await projection.deferredApplies == 2)
+        // Queries never stood past what was stored.
+        #expect(await projection.appliedRanAhead == false)
     }
 
     /// A projection that fails to store what it held back drops it; the runner hands it every
@@ -260,6 +262,7 @@ struct ProjectionRunnerTests {
 
         #expect(await projection.failures == 2)
         #expect(await projection.positions == Array(1...32))
+        #expect(await projection.appliedRanAhead == false)
         #expect(await other.positions == Array(1...32))
     }
 

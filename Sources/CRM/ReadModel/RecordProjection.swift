@@ -98,7 +98,8 @@ public actor RecordProjection: Projection {
     private var heldSlots: [String: Int] = [:]
     /// Undecodable events since the last commit.
     private var heldUndecodable = 0
-    /// The position queries stand at: everything through it is stored.
+    /// The position queries stand at: every event of this type through it is stored (the
+    /// stored checkpoint may lag behind it, see `checkpointLag`).
     private var visible: UInt64
 
     /// The most records held back while deferring (see `apply(_:through:deferring:)`); past it

@@ -1,12 +1,14 @@
 /// A read model fed by the committed log.
 ///
-/// A projection applies events strictly in position order, exactly once each, and records how far
-/// it has got in `applied`; readers that need their own write wait on that watch. Projections are
+/// A projection applies events strictly in position order, exactly once each, and records in
+/// `applied` the position its queries stand at (everything through it is applied and, for a
+/// stored projection, stored); readers that need their own write wait on that watch. Projections are
 /// actors, so their views are read and updated without data races; `ProjectionRunner` feeds them.
 public protocol Projection: Actor {
     /// A stable name, shown in `GET /v1/projections`.
     nonisolated var name: String { get }
-    /// The position of the last event this projection has applied.
+    /// The position its queries stand at: every event through it is applied (and stored). While
+    /// it holds events back (see `apply(_:through:deferring:)`) it has been handed more.
     nonisolated var applied: PositionWatch { get }
     /// The stream categories whose events this projection folds, or `nil` (the default) for
     /// every event. The runner sorts each page of the log by category once and hands this

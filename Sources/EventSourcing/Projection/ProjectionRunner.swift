@@ -10,11 +10,15 @@ import ServiceLifecycle
 /// next one is already being read and decoded. While starting up, until it first reaches the
 /// end of the log, projections may hold events back from their stores (a record read model then
 /// stores each record it touches once for many events); they store everything before the
-/// runner, at the end of the log, waits for the journal's next commit rather than polling. The set of
+/// runner, at the end of the log, waits for the journal's next commit rather than polling.
+/// A graceful shutdown while they hold events drops them (the next start reads them again from
+/// the stored checkpoints): shutting down is not held up by a large store. The set of
 /// projections is asked for on every page, so a rebuilt projection swapped in is fed from
-/// wherever it stands. A projection that fails to apply a page (its store's disk is full) is
-/// logged, left out for `retryDelay` (doubling with each failure in a row, up to a minute) and
-/// then handed the same events again; the others go on meanwhile.
+/// wherever it stands; a projection taken out of the set must not be put back while it holds
+/// events (the runner forgets how far it was handed). A projection that fails to apply a page
+/// (its store's disk is full) is logged, left out for `retryDelay` (doubling with each failure
+/// in a row, up to a minute) and then handed every event after its `applied` position again,
+/// held ones included; the others go on meanwhile.
 public struct ProjectionRunner: Service {
     private let journal: any Journal
     private let projections: @Sendable () -> [any Projection]
@@ -225,6 +229,9 @@ public struct ProjectionRunner: Service {
                 let visible = try await projection.apply([], through: end, deferring: deferring)
                 projection.applied.advance(to: visible)
             }
+            // Without deferring nothing may be held back, or the runner would hand it the end
+            // of the log again and again.
+            assert(deferring || projection.applied.position >= end, "\(projection.name) held events back when told not to")
             return end
         } catch {
             logger.error(

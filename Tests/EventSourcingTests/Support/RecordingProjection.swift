@@ -25,6 +25,9 @@ actor RecordingProjection: Projection {
     private var visible: UInt64
     /// Applies that held their events back.
     private(set) var deferredApplies = 0
+    /// Whether `applied` was ever seen past what was stored (a runner advancing it to the end of
+    /// what it handed rather than to where queries stand).
+    private(set) var appliedRanAhead = false
 
     init(name: String = "recording", startingAt position: UInt64 = 0, categories: Set<String>? = nil, holdsBack: Bool = false) {
         self.name = name
@@ -46,6 +49,7 @@ actor RecordingProjection: Projection {
     }
 
     func apply(_ events: [RecordedEvent], through end: UInt64, deferring: Bool) throws -> UInt64 {
+        if applied.position > visible { appliedRanAhead = true }
         if holdsBack, deferring {
             deferredApplies += 1
             held.append(contentsOf: events.map(\.position))
