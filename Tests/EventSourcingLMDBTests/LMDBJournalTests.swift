@@ -206,7 +206,7 @@ struct LMDBJournalTests {
         // Make it look like a journal of the older build: no marker, a (stale) heads database.
         let environment = try LMDBEnvironment(path: directory.path)
         #expect(throws: LMDBError.self) { try environment.openDatabase("heads") }
-        try environment.withWriteTransaction { transaction in
+        _ = try environment.withWriteTransaction { transaction in
             try transaction.delete(in: transaction.mainDatabase(), key: Array("heads".utf8))
         }
         let heads = try environment.openDatabase("heads")
