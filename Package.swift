@@ -40,10 +40,13 @@ let package = Package(
             name: "JSON",
             swiftSettings: swiftSettings
         ),
+        // CRC-32C with the processor's instruction (SSE 4.2, Arm CRC), chosen at run time.
+        .target(name: "CCRC32C"),
         .target(
             name: "EventSourcing",
             dependencies: [
                 "JSON",
+                "CCRC32C",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),

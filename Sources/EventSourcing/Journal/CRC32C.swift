@@ -1,9 +1,25 @@
+import CCRC32C
+
 /// CRC-32C (Castagnoli), the checksum every stored event carries.
 ///
-/// Slicing-by-8 in plain Swift: fast enough to check every event on replay without a C shim.
+/// With the processor's CRC-32C instruction where it has one (`CCRC32C`: SSE 4.2 on x86-64),
+/// otherwise slicing-by-8 in plain Swift. Checking every event's checksum took 3.3% of a full
+/// replay's CPU with the tables, 1.4% with the instruction (mostly the first touch of each
+/// event's bytes), and `verify` about 4% less time.
 public enum CRC32C {
+    /// Whether `checksum` uses the processor's instruction.
+    static let usesHardware = ccrc32c_hardware_available() != 0
+
     /// The checksum of `bytes`, continuing from `seed` (the result of an earlier call) if given.
     public static func checksum(_ bytes: UnsafeRawBufferPointer, seed: UInt32 = 0) -> UInt32 {
+        if usesHardware, let base = bytes.baseAddress {
+            return ~ccrc32c_update(~seed, base, bytes.count)
+        }
+        return tableChecksum(bytes, seed: seed)
+    }
+
+    /// The checksum by slicing-by-8 tables, whatever the processor.
+    static func tableChecksum(_ bytes: UnsafeRawBufferPointer, seed: UInt32 = 0) -> UInt32 {
         var crc = ~seed
         var index = 0
         let count = bytes.count
