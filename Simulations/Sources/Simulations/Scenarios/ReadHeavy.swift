@@ -34,13 +34,20 @@ enum ReadHeavy {
                 PreparedRequest(method: "GET", target: "/v1/deals?clientId=\(id)&limit=50", host: authority),
             ]
         }
+        // A ramp climbs across the turns rather than starting again in each: both turns of a round
+        // take that round's step of it, so health and record reads see the same rates.
+        func turnInjection(_ round: Int) -> Injection {
+            guard case .ramp(let from, let to, let connections) = injection else { return injection }
+            let step = (to - from) / Double(rounds)
+            return .ramp(from: from + step * Double(round), to: from + step * Double(round + 1), connections: connections)
+        }
         recorder.restart()
         let random = Locked(SplitMix64(seed: settings.traffic.seed))
-        for _ in 0..<rounds {
-            try await LoadPhase(series: "GET /health", injection: injection, stop: .after(slice)).run(
+        for round in 0..<rounds {
+            try await LoadPhase(series: "GET /health", injection: turnInjection(round), stop: .after(slice)).run(
                 target: settings.target, group: group, recorder: recorder, next: { _ in health }
             )
-            try await LoadPhase(series: "GET /v1/clients/{id}", injection: injection, stop: .after(slice)).run(
+            try await LoadPhase(series: "GET /v1/clients/{id}", injection: turnInjection(round), stop: .after(slice)).run(
                 target: settings.target, group: group, recorder: recorder,
                 next: { _ in reads[Int(random.withLock { $0.next() } % UInt64(reads.count))] },
                 answered: { _, answer in answer.status == 200 }
