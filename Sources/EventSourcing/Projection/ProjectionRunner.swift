@@ -215,20 +215,7 @@ public struct ProjectionRunner: Service {
             ? share
             : chunked(share.joined().filter { $0.position > from }, size: slice)
         do {
-            // In slices: each apply holds a thread of the shared pool for its whole slice, and a
-            // long one would starve every other task (two cores, two threads). The last (or only)
-            // slice takes the projection to the page's end; with none of its events in the page,
-            // an empty apply does.
-            for index in pending.indices {
-                let events = pending[index]
-                let through = index == pending.count - 1 ? end : events[events.count - 1].position
-                let visible = try await projection.apply(events, through: through, deferring: deferring)
-                projection.applied.advance(to: visible)
-            }
-            if pending.isEmpty {
-                let visible = try await projection.apply([], through: end, deferring: deferring)
-                projection.applied.advance(to: visible)
-            }
+            try await apply(pending, to: projection, through: end, deferring: deferring)
             // Without deferring nothing may be held back, or the runner would hand it the end
             // of the log again and again.
             assert(deferring || projection.applied.position >= end, "\(projection.name) held events back when told not to")
@@ -239,6 +226,23 @@ public struct ProjectionRunner: Service {
                 metadata: ["projection": "\(projection.name)", "after": "\(projection.applied.position)", "error": "\(error)"]
             )
             return nil
+        }
+    }
+
+    /// Applies `slices` (consecutive events, all after those `projection` was handed) and takes
+    /// it to `end`, advancing its `applied` to where its queries stand after each apply.
+    ///
+    /// In slices: each apply holds a thread of the shared pool for its whole slice, and a long one
+    /// would starve every other task (two cores, two threads). The last (or only) slice takes the
+    /// projection to `end`; with no slices, an empty apply does.
+    package static func apply(_ slices: [[RecordedEvent]], to projection: any Projection, through end: UInt64, deferring: Bool) async throws {
+        for index in slices.indices {
+            let events = slices[index]
+            let through = index == slices.count - 1 ? end : events[events.count - 1].position
+            projection.applied.advance(to: try await projection.apply(events, through: through, deferring: deferring))
+        }
+        if slices.isEmpty {
+            projection.applied.advance(to: try await projection.apply([], through: end, deferring: deferring))
         }
     }
 

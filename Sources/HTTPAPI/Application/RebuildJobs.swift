@@ -77,14 +77,7 @@ final class RebuildJobs: Sendable {
                     for projection in projections {
                         let share = shares[projection.categories] ?? []
                         group.addTask {
-                            for index in share.indices {
-                                let slice = share[index]
-                                let through = index == share.count - 1 ? last.position : slice[slice.count - 1].position
-                                projection.applied.advance(to: try await projection.apply(slice, through: through, deferring: true))
-                            }
-                            if share.isEmpty {
-                                projection.applied.advance(to: try await projection.apply([], through: last.position, deferring: true))
-                            }
+                            try await ProjectionRunner.apply(share, to: projection, through: last.position, deferring: true)
                         }
                     }
                     try await group.waitForAll()
@@ -94,7 +87,7 @@ final class RebuildJobs: Sendable {
             }
             // Everything held back is stored before the new read models are put in force.
             for projection in projections {
-                projection.applied.advance(to: try await projection.apply([], through: position, deferring: false))
+                try await ProjectionRunner.apply([], to: projection, through: position, deferring: false)
             }
             try readModels.replace(with: fresh)
             jobs.withLock { jobs in
