@@ -7,10 +7,10 @@ import JSON
 /// It folds each record's events with the aggregate's own `evolve`, so views converge exactly as
 /// the aggregates do. The state lives in the store, not in the actor: with the LMDB store the
 /// read model costs page cache, not heap, however many records there are, and a restart resumes
-/// from the store's checkpoint without replaying or loading anything. The mapping is applied
-/// when a view is read, so the store holds only what the events said. The exception is a
-/// catch-up (a replay at start-up): then the runner lets it hold the records it touches in
-/// memory, up to `defaultHeldLimit` of them, and store each once for all its events.
+/// from the store's checkpoint without replaying or loading anything. (While catching up, at
+/// start-up or in a rebuild, it is let hold the records it touches in memory, up to
+/// `heldLimit` of them, and store each once for all its events.) The mapping is applied when a
+/// view is read, so the store holds only what the events said.
 ///
 /// The store holds, in key order (see `RecordKeys`), every record by id and an index of
 /// reference fields (field, target id, record id), so `clientId=…` filters and client
