@@ -30,8 +30,11 @@ public actor BackfillJobs: Projection {
 
     public func apply(_ events: [RecordedEvent], through end: UInt64) throws {
         var changed: Set<String> = []
-        for event in events {
-            if event.stream.category == BackfillEvent.category {
+        // By index: nearly every event is a record's change, and copying each one out of the page
+        // (a retain for each of its parts) cost more than looking at its job id.
+        for index in events.indices {
+            if events[index].stream.category == BackfillEvent.category {
+                let event = events[index]
                 let id = event.stream.id
                 if event.type == BackfillEvent.started {
                     jobs[id] = BackfillJob(
@@ -70,7 +73,7 @@ public actor BackfillJobs: Projection {
                 // Whatever the event, the job's latest position moves with it.
                 jobs[id]?.position = event.position
                 changed.insert(id)
-            } else if let id = event.metadata["backfillJob"]?.stringValue, jobs[id]?.passComplete == false {
+            } else if let id = events[index].metadata["backfillJob"]?.stringValue, jobs[id]?.passComplete == false {
                 jobs[id]?.applied += 1
                 changed.insert(id)
             }

@@ -48,34 +48,24 @@ public actor GapIndex: SnapshottableProjection {
 
     public func apply(_ events: [RecordedEvent], through end: UInt64) {
         statePosition = max(statePosition, end)
-        for event in events {
-            if event.stream.category == EntityResyncRequest.category {
-                if event.type == EntityResyncRequest.completedEventType {
-                    // A re-sync that began after the request was made answers it.
-                    guard let entity = event.data["entity"]?.stringValue, let began = event.data["began"]?.int64Value,
-                        let pending = entities[entity], (pending.commitTimestamp ?? .min) <= began
-                    else { continue }
-                    entities[entity] = nil
-                    continue
-                }
-                guard event.type == EntityResyncRequest.eventType, let request = EntityResyncRequest(event) else { continue }
-                // The latest request is the one a re-sync must begin after.
-                if let pending = entities[request.entity], (pending.commitTimestamp ?? .min) > (request.commitTimestamp ?? .min) { continue }
-                entities[request.entity] = EntityResync(
-                    entity: request.entity,
-                    reason: request.reason,
-                    commitTimestamp: request.commitTimestamp
-                )
+        // By index, reading only the parts it needs: nearly every event is a record's change that
+        // leaves the index alone, and copying each one out of the page (a retain for each of its
+        // parts) cost more than looking at it.
+        for index in events.indices {
+            if events[index].stream.category == EntityResyncRequest.category {
+                applyResync(events[index])
                 continue
             }
-            guard RecordType(rawValue: event.stream.category) != nil else { continue }
-            if event.metadata["source"]?.stringValue == ChangeSource.gapFill.rawValue {
+            guard RecordType(rawValue: events[index].stream.category) != nil else { continue }
+            if events[index].metadata["source"]?.stringValue == ChangeSource.gapFill.rawValue {
                 // As the record's own state does: a re-read older than the gap it answers (a newer
                 // gap came after the read) leaves the mark.
-                let readAt = event.metadata["commitTimestamp"]?.int64Value ?? .max
-                if let gap = records[event.stream], gap.reason.hasPrefix("GAP_"), readAt < gap.commitTimestamp { continue }
-                records[event.stream] = nil
-            } else if let reason = event.data["rereadReason"]?.stringValue {
+                let stream = events[index].stream
+                let readAt = events[index].metadata["commitTimestamp"]?.int64Value ?? .max
+                if let gap = records[stream], gap.reason.hasPrefix("GAP_"), readAt < gap.commitTimestamp { continue }
+                records[stream] = nil
+            } else if let reason = events[index].data["rereadReason"]?.stringValue {
+                let event = events[index]
                 let commitTimestamp = event.metadata["commitTimestamp"]?.int64Value ?? event.recordedAt.millisecondsSinceEpoch
                 if let existing = records[event.stream], existing.commitTimestamp > commitTimestamp { continue }
                 records[event.stream] = RecordGap(
@@ -86,6 +76,27 @@ public actor GapIndex: SnapshottableProjection {
                 )
             }
         }
+    }
+
+    /// Folds an event of an entity re-sync request's stream: a request, or the re-sync that
+    /// answered it.
+    private func applyResync(_ event: RecordedEvent) {
+        if event.type == EntityResyncRequest.completedEventType {
+            // A re-sync that began after the request was made answers it.
+            guard let entity = event.data["entity"]?.stringValue, let began = event.data["began"]?.int64Value,
+                let pending = entities[entity], (pending.commitTimestamp ?? .min) <= began
+            else { return }
+            entities[entity] = nil
+            return
+        }
+        guard event.type == EntityResyncRequest.eventType, let request = EntityResyncRequest(event) else { return }
+        // The latest request is the one a re-sync must begin after.
+        if let pending = entities[request.entity], (pending.commitTimestamp ?? .min) > (request.commitTimestamp ?? .min) { return }
+        entities[request.entity] = EntityResync(
+            entity: request.entity,
+            reason: request.reason,
+            commitTimestamp: request.commitTimestamp
+        )
     }
 
     /// Records waiting for a re-read, by stream name.

@@ -73,10 +73,13 @@ public actor IdempotencyIndex: SnapshottableProjection {
 
     public func apply(_ events: [RecordedEvent], through end: UInt64) {
         statePosition = max(statePosition, end)
-        for event in events {
+        // By index: most events carry no key, and copying each one out of the page (a retain for
+        // each of its parts) cost more than looking for it.
+        for index in events.indices {
             // Every event moves the journal's time on, not only commands with a key.
-            newest = max(newest, event.recordedAt.millisecondsSinceEpoch)
-            guard let key = event.metadata["idempotencyKey"]?.stringValue else { continue }
+            newest = max(newest, events[index].recordedAt.millisecondsSinceEpoch)
+            guard let key = events[index].metadata["idempotencyKey"]?.stringValue else { continue }
+            let event = events[index]
             guard let type = RecordType(rawValue: event.stream.category),
                 let kind = RecordEventTypeName.kind(of: event.type, for: type)
             else { continue }
