@@ -159,13 +159,18 @@ extension ChangeFacts {
         var source: ChangeSource?
         var entity: String?
         var commitTimestamp: Int64?
-        for member in metadata.members {
-            switch member.key {
-            case "source": source = member.value.stringValue.flatMap(ChangeSource.init(rawValue:))
-            case "entity": entity = member.value.stringValue
-            case "commitTimestamp": commitTimestamp = member.value.int64Value
-            default: break
+        // Keys are unique, so the scan stops once all three are found: the metadata this server
+        // writes has them first, second and sixth of up to fifteen.
+        var found = 0
+        for index in metadata.members.indices {
+            switch metadata.members[index].key {
+            case "source": source = metadata.members[index].value.stringValue.flatMap(ChangeSource.init(rawValue:))
+            case "entity": entity = metadata.members[index].value.stringValue
+            case "commitTimestamp": commitTimestamp = metadata.members[index].value.int64Value
+            default: continue
             }
+            found += 1
+            if found == 3 { break }
         }
         guard let source, let entity else { return nil }
         self.init(source: source, entity: entity, commitTimestamp: commitTimestamp)
