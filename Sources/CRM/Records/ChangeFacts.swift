@@ -14,39 +14,195 @@ public enum ChangeSource: String, Sendable, Hashable, CaseIterable {
 
 /// The facts about a change that every event keeps as metadata: its source and, for CDC, the
 /// change event header's identity and timing.
+///
+/// The facts sit in one shared, immutable box, so copying them is a single retain: commands and
+/// events carry them through the registry and the record actors, whose generic code copies them
+/// several times per change, a retain for each of a dozen strings before (setting a fact makes a
+/// new box: facts are built once and rarely changed).
 public struct ChangeFacts: Sendable, Hashable {
+    /// The facts themselves.
+    @usableFromInline
+    struct Values: Sendable, Hashable {
+        @usableFromInline var source: ChangeSource
+        @usableFromInline var entity: String
+        @usableFromInline var changeType: String?
+        @usableFromInline var transactionKey: String?
+        @usableFromInline var sequenceNumber: Int64?
+        @usableFromInline var commitTimestamp: Int64?
+        @usableFromInline var commitNumber: Int64?
+        @usableFromInline var commitUser: String?
+        @usableFromInline var changeOrigin: String?
+        @usableFromInline var replayId: String?
+        @usableFromInline var schemaId: String?
+        @usableFromInline var eventBridgeID: String?
+        @usableFromInline var idempotencyKey: String?
+        @usableFromInline var backfillJob: String?
+        @usableFromInline var requestID: String?
+    }
+
+    @usableFromInline
+    final class Box: Sendable {
+        @usableFromInline let values: Values
+
+        @usableFromInline
+        init(_ values: Values) {
+            self.values = values
+        }
+    }
+
+    @usableFromInline var box: Box
+
     /// Where the change came from.
-    public var source: ChangeSource
+    public var source: ChangeSource {
+        @inlinable get { box.values.source }
+        set {
+            var values = box.values
+            values.source = newValue
+            box = Box(values)
+        }
+    }
+
     /// The Salesforce object name, e.g. `Account`.
-    public var entity: String
+    public var entity: String {
+        @inlinable get { box.values.entity }
+        set {
+            var values = box.values
+            values.entity = newValue
+            box = Box(values)
+        }
+    }
+
     /// The Salesforce change type (`CREATE`, `UPDATE`, …) when the change came from CDC.
-    public var changeType: String?
+    public var changeType: String? {
+        @inlinable get { box.values.changeType }
+        set {
+            var values = box.values
+            values.changeType = newValue
+            box = Box(values)
+        }
+    }
+
     /// The Salesforce transaction the change belongs to.
-    public var transactionKey: String?
+    public var transactionKey: String? {
+        @inlinable get { box.values.transactionKey }
+        set {
+            var values = box.values
+            values.transactionKey = newValue
+            box = Box(values)
+        }
+    }
+
     /// The change's order within its transaction.
-    public var sequenceNumber: Int64?
+    public var sequenceNumber: Int64? {
+        @inlinable get { box.values.sequenceNumber }
+        set {
+            var values = box.values
+            values.sequenceNumber = newValue
+            box = Box(values)
+        }
+    }
+
     /// When Salesforce committed the change, epoch milliseconds. Drives convergence: an older
     /// change never overwrites a newer value.
-    public var commitTimestamp: Int64?
+    public var commitTimestamp: Int64? {
+        @inlinable get { box.values.commitTimestamp }
+        set {
+            var values = box.values
+            values.commitTimestamp = newValue
+            box = Box(values)
+        }
+    }
+
     /// Salesforce's commit number (diagnostic only: not unique, not ordered).
-    public var commitNumber: Int64?
+    public var commitNumber: Int64? {
+        @inlinable get { box.values.commitNumber }
+        set {
+            var values = box.values
+            values.commitNumber = newValue
+            box = Box(values)
+        }
+    }
+
     /// The user who made the change.
-    public var commitUser: String?
+    public var commitUser: String? {
+        @inlinable get { box.values.commitUser }
+        set {
+            var values = box.values
+            values.commitUser = newValue
+            box = Box(values)
+        }
+    }
+
     /// The API client that made the change, when it came through an API.
-    public var changeOrigin: String?
+    public var changeOrigin: String? {
+        @inlinable get { box.values.changeOrigin }
+        set {
+            var values = box.values
+            values.changeOrigin = newValue
+            box = Box(values)
+        }
+    }
+
     /// The CometD / Pub/Sub replay id, as received.
-    public var replayId: String?
+    public var replayId: String? {
+        @inlinable get { box.values.replayId }
+        set {
+            var values = box.values
+            values.replayId = newValue
+            box = Box(values)
+        }
+    }
+
     /// The event schema id, when known.
-    public var schemaId: String?
+    public var schemaId: String? {
+        @inlinable get { box.values.schemaId }
+        set {
+            var values = box.values
+            values.schemaId = newValue
+            box = Box(values)
+        }
+    }
+
     /// The EventBridge event id, when the change came through EventBridge.
-    public var eventBridgeID: String?
+    public var eventBridgeID: String? {
+        @inlinable get { box.values.eventBridgeID }
+        set {
+            var values = box.values
+            values.eventBridgeID = newValue
+            box = Box(values)
+        }
+    }
+
     /// The `Idempotency-Key` of the service request that made the change.
-    public var idempotencyKey: String?
+    public var idempotencyKey: String? {
+        @inlinable get { box.values.idempotencyKey }
+        set {
+            var values = box.values
+            values.idempotencyKey = newValue
+            box = Box(values)
+        }
+    }
+
     /// The backfill (or re-sync) job that read the record, for a change with `source: backfill`.
-    public var backfillJob: String?
+    public var backfillJob: String? {
+        @inlinable get { box.values.backfillJob }
+        set {
+            var values = box.values
+            values.backfillJob = newValue
+            box = Box(values)
+        }
+    }
+
     /// The HTTP request that made the change (its `X-Request-Id`, or the one the server gave it):
     /// correlates the event with the request's log lines and the caller's own records.
-    public var requestID: String?
+    public var requestID: String? {
+        @inlinable get { box.values.requestID }
+        set {
+            var values = box.values
+            values.requestID = newValue
+            box = Box(values)
+        }
+    }
 
     /// Facts about a change.
     public init(
@@ -66,21 +222,38 @@ public struct ChangeFacts: Sendable, Hashable {
         backfillJob: String? = nil,
         requestID: String? = nil
     ) {
-        self.source = source
-        self.entity = entity
-        self.changeType = changeType
-        self.transactionKey = transactionKey
-        self.sequenceNumber = sequenceNumber
-        self.commitTimestamp = commitTimestamp
-        self.commitNumber = commitNumber
-        self.commitUser = commitUser
-        self.changeOrigin = changeOrigin
-        self.replayId = replayId
-        self.schemaId = schemaId
-        self.eventBridgeID = eventBridgeID
-        self.idempotencyKey = idempotencyKey
-        self.backfillJob = backfillJob
-        self.requestID = requestID
+        box = Box(
+            Values(
+                source: source,
+                entity: entity,
+                changeType: changeType,
+                transactionKey: transactionKey,
+                sequenceNumber: sequenceNumber,
+                commitTimestamp: commitTimestamp,
+                commitNumber: commitNumber,
+                commitUser: commitUser,
+                changeOrigin: changeOrigin,
+                replayId: replayId,
+                schemaId: schemaId,
+                eventBridgeID: eventBridgeID,
+                idempotencyKey: idempotencyKey,
+                backfillJob: backfillJob,
+                requestID: requestID
+            )
+        )
+    }
+
+    @usableFromInline
+    init(_ values: Values) {
+        box = Box(values)
+    }
+
+    public static func == (lhs: ChangeFacts, rhs: ChangeFacts) -> Bool {
+        lhs.box === rhs.box || lhs.box.values == rhs.box.values
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(box.values)
     }
 }
 
@@ -121,7 +294,8 @@ extension ChangeFacts {
     public init?(metadata: JSONObject) {
         var source: ChangeSource?
         var entity: String?
-        var facts = ChangeFacts(source: .cdc, entity: "")
+        // The facts are gathered unboxed: setting each on a `ChangeFacts` would box them anew.
+        var facts = Values(source: .cdc, entity: "")
         for member in metadata.members {
             let value = member.value
             switch member.key {
@@ -146,7 +320,7 @@ extension ChangeFacts {
         guard let source, let entity else { return nil }
         facts.source = source
         facts.entity = entity
-        self = facts
+        self.init(facts)
     }
 }
 
