@@ -31,7 +31,8 @@ public actor BackfillJobs: Projection {
     public func apply(_ events: [RecordedEvent], through end: UInt64) throws {
         var changed: Set<String> = []
         // By index: nearly every event is a record's change, and copying each one out of the page
-        // (a retain for each of its parts) cost more than looking at its job id.
+        // (a retain and a release; one for each of its parts before events were boxed) cost more
+        // than looking at its job id.
         for index in events.indices {
             if events[index].stream.category == BackfillEvent.category {
                 let event = events[index]

@@ -49,8 +49,8 @@ public actor GapIndex: SnapshottableProjection {
     public func apply(_ events: [RecordedEvent], through end: UInt64) {
         statePosition = max(statePosition, end)
         // By index, reading only the parts it needs: nearly every event is a record's change that
-        // leaves the index alone, and copying each one out of the page (a retain for each of its
-        // parts) cost more than looking at it.
+        // leaves the index alone, and copying each one out of the page (a retain and a release;
+        // one for each of its parts before events were boxed) cost more than looking at it.
         for index in events.indices {
             if events[index].stream.category == EntityResyncRequest.category {
                 applyResync(events[index])

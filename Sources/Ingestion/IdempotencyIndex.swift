@@ -73,8 +73,9 @@ public actor IdempotencyIndex: SnapshottableProjection {
 
     public func apply(_ events: [RecordedEvent], through end: UInt64) {
         statePosition = max(statePosition, end)
-        // By index: most events carry no key, and copying each one out of the page (a retain for
-        // each of its parts) cost more than looking for it.
+        // By index: most events carry no key, and copying each one out of the page (a retain and a
+        // release; one for each of its parts before events were boxed) cost more than looking for
+        // it.
         for index in events.indices {
             // Every event moves the journal's time on, not only commands with a key.
             newest = max(newest, events[index].recordedAt.millisecondsSinceEpoch)

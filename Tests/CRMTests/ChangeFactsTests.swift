@@ -32,6 +32,34 @@ struct ChangeFactsTests {
         }
     }
 
+    /// The folding scan stops once it has all three: it must find them wherever they are and
+    /// still read a commit time of the wrong type as none.
+    @Test func foldingFactsAreFoundInAnyOrderAndAWrongCommitTimeIsNone() {
+        let reversed = JSONObject(Self.everything.metadata.members.reversed())
+        #expect(ChangeFacts(foldingMetadata: reversed) == ChangeFacts(source: .cdc, entity: "Account", commitTimestamp: 1_654_900_954_000))
+        var textTime = Self.everything.metadata
+        textTime["commitTimestamp"] = "1654900954000"
+        #expect(ChangeFacts(foldingMetadata: textTime) == ChangeFacts(source: .cdc, entity: "Account"))
+    }
+
+    /// The facts share one box between copies: a copy is equal and hashes alike, facts built
+    /// apart are equal when they say the same, and setting a fact on a copy leaves the original.
+    @Test func factsAreValues() {
+        let original = Self.everything
+        var copy = original
+        #expect(copy == original && copy.hashValue == original.hashValue)
+        let rebuilt = ChangeFacts(metadata: original.metadata)
+        #expect(rebuilt == original && rebuilt?.hashValue == original.hashValue)
+        copy.sequenceNumber = 9
+        copy.requestID = nil
+        #expect(copy != original)
+        #expect(original.sequenceNumber == 3 && original.requestID == "req-9")
+        #expect(copy.sequenceNumber == 9 && copy.requestID == nil && copy.transactionKey == original.transactionKey)
+        copy.sequenceNumber = 3
+        copy.requestID = "req-9"
+        #expect(copy == original && copy.hashValue == original.hashValue)
+    }
+
     @Test func unknownMembersAreIgnoredAndSourceAndEntityAreRequired() {
         var metadata = Self.everything.metadata
         metadata["addedLater"] = "something new"
@@ -64,23 +92,3 @@ struct ChangeFactsTests {
     }
 }
 
-@Suite("Stored event type names")
-struct RecordEventTypeNameTests {
-    @Test("every type and kind has its stored name, and the name reads back as that kind of that type only")
-    func namesRoundTrip() {
-        #expect(RecordEventTypeName.name(.clients, .created) == "ClientCreated")
-        #expect(RecordEventTypeName.name(.subservices, .gapReported) == "SubserviceGapReported")
-        for type in RecordType.allCases {
-            for kind in RecordEventKind.allCases {
-                let name = RecordEventTypeName.name(type, kind)
-                #expect(name == type.eventPrefix + kind.rawValue)
-                #expect(RecordEventTypeName.kind(of: name, for: type) == kind)
-                for other in RecordType.allCases where other != type {
-                    #expect(RecordEventTypeName.kind(of: name, for: other) == nil, "\(name) is not a name of \(other)")
-                }
-            }
-        }
-        #expect(RecordEventTypeName.kind(of: "ClientRenamed", for: .clients) == nil)
-        #expect(RecordEventTypeName.kind(of: "", for: .clients) == nil)
-    }
-}

@@ -56,4 +56,29 @@ struct EventRecordCodecTests {
         #expect(position == 7)
         #expect(reason == "invalid stream name \(name)")
     }
+    /// Events share one box between copies: a copy is equal and hashes alike, an event built
+    /// apart from the same parts is equal, and setting a part on a copy leaves the original.
+    @Test func eventsAreValues() {
+        let original = RecordedEvent(
+            position: 7, stream: StreamName(category: "clients", id: "001A"), version: 2, type: "ClientUpdated",
+            recordedAt: Timestamp(millisecondsSinceEpoch: 1_000), metadata: ["source": "cdc"], data: ["fields": ["Name": "Acme"]]
+        )
+        let twin = RecordedEvent(
+            position: 7, stream: StreamName(category: "clients", id: "001A"), version: 2, type: "ClientUpdated",
+            recordedAt: Timestamp(millisecondsSinceEpoch: 1_000), metadata: ["source": "cdc"], data: ["fields": ["Name": "Acme"]]
+        )
+        #expect(twin == original && twin.hashValue == original.hashValue)
+        var copy = original
+        copy.version = 3
+        copy.metadata = ["source": "api"]
+        #expect(copy != original)
+        #expect(original.version == 2 && original.metadata == ["source": "cdc"])
+        #expect(copy.version == 3 && copy.position == 7 && copy.data == original.data)
+        for changed in [
+            RecordedEvent(position: 8, stream: twin.stream, version: 2, type: twin.type, recordedAt: twin.recordedAt, metadata: twin.metadata, data: twin.data),
+            RecordedEvent(position: 7, stream: twin.stream, version: 2, type: twin.type, recordedAt: twin.recordedAt, metadata: twin.metadata, data: ["fields": [:]]),
+        ] {
+            #expect(changed != original)
+        }
+    }
 }

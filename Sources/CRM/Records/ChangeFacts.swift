@@ -17,8 +17,8 @@ public enum ChangeSource: String, Sendable, Hashable, CaseIterable {
 ///
 /// The facts sit in one shared, immutable box, so copying them is a single retain: commands and
 /// events carry them through the registry and the record actors, whose generic code copies them
-/// several times per change, a retain for each of a dozen strings before (setting a fact makes a
-/// new box: facts are built once and rarely changed).
+/// several times per change, and each copy retained eleven strings before. Setting a fact makes
+/// a new box: facts are built once and rarely changed.
 public struct ChangeFacts: Sendable, Hashable {
     /// The facts themselves.
     @usableFromInline
@@ -334,7 +334,8 @@ extension ChangeFacts {
         var entity: String?
         var commitTimestamp: Int64?
         // Keys are unique, so the scan stops once all three are found: the metadata this server
-        // writes has them first, second and sixth of up to fifteen.
+        // writes has them first, second and at most sixth of up to fifteen (without a commit
+        // time, the scan goes to the end). The facts are boxed once, at the end.
         var found = 0
         for index in metadata.members.indices {
             switch metadata.members[index].key {
