@@ -52,156 +52,103 @@ public struct ChangeFacts: Sendable, Hashable {
 
     @usableFromInline var box: Box
 
+    /// Sets one fact in a new box, leaving other copies' facts alone.
+    private mutating func setFact<Fact>(_ fact: WritableKeyPath<Values, Fact>, _ value: Fact) {
+        var values = box.values
+        values[keyPath: fact] = value
+        box = Box(values)
+    }
+
     /// Where the change came from.
     public var source: ChangeSource {
         @inlinable get { box.values.source }
-        set {
-            var values = box.values
-            values.source = newValue
-            box = Box(values)
-        }
+        set { setFact(\.source, newValue) }
     }
 
     /// The Salesforce object name, e.g. `Account`.
     public var entity: String {
         @inlinable get { box.values.entity }
-        set {
-            var values = box.values
-            values.entity = newValue
-            box = Box(values)
-        }
+        set { setFact(\.entity, newValue) }
     }
 
     /// The Salesforce change type (`CREATE`, `UPDATE`, …) when the change came from CDC.
     public var changeType: String? {
         @inlinable get { box.values.changeType }
-        set {
-            var values = box.values
-            values.changeType = newValue
-            box = Box(values)
-        }
+        set { setFact(\.changeType, newValue) }
     }
 
     /// The Salesforce transaction the change belongs to.
     public var transactionKey: String? {
         @inlinable get { box.values.transactionKey }
-        set {
-            var values = box.values
-            values.transactionKey = newValue
-            box = Box(values)
-        }
+        set { setFact(\.transactionKey, newValue) }
     }
 
     /// The change's order within its transaction.
     public var sequenceNumber: Int64? {
         @inlinable get { box.values.sequenceNumber }
-        set {
-            var values = box.values
-            values.sequenceNumber = newValue
-            box = Box(values)
-        }
+        set { setFact(\.sequenceNumber, newValue) }
     }
 
     /// When Salesforce committed the change, epoch milliseconds. Drives convergence: an older
     /// change never overwrites a newer value.
     public var commitTimestamp: Int64? {
         @inlinable get { box.values.commitTimestamp }
-        set {
-            var values = box.values
-            values.commitTimestamp = newValue
-            box = Box(values)
-        }
+        set { setFact(\.commitTimestamp, newValue) }
     }
 
     /// Salesforce's commit number (diagnostic only: not unique, not ordered).
     public var commitNumber: Int64? {
         @inlinable get { box.values.commitNumber }
-        set {
-            var values = box.values
-            values.commitNumber = newValue
-            box = Box(values)
-        }
+        set { setFact(\.commitNumber, newValue) }
     }
 
     /// The user who made the change.
     public var commitUser: String? {
         @inlinable get { box.values.commitUser }
-        set {
-            var values = box.values
-            values.commitUser = newValue
-            box = Box(values)
-        }
+        set { setFact(\.commitUser, newValue) }
     }
 
     /// The API client that made the change, when it came through an API.
     public var changeOrigin: String? {
         @inlinable get { box.values.changeOrigin }
-        set {
-            var values = box.values
-            values.changeOrigin = newValue
-            box = Box(values)
-        }
+        set { setFact(\.changeOrigin, newValue) }
     }
 
     /// The CometD / Pub/Sub replay id, as received.
     public var replayId: String? {
         @inlinable get { box.values.replayId }
-        set {
-            var values = box.values
-            values.replayId = newValue
-            box = Box(values)
-        }
+        set { setFact(\.replayId, newValue) }
     }
 
     /// The event schema id, when known.
     public var schemaId: String? {
         @inlinable get { box.values.schemaId }
-        set {
-            var values = box.values
-            values.schemaId = newValue
-            box = Box(values)
-        }
+        set { setFact(\.schemaId, newValue) }
     }
 
     /// The EventBridge event id, when the change came through EventBridge.
     public var eventBridgeID: String? {
         @inlinable get { box.values.eventBridgeID }
-        set {
-            var values = box.values
-            values.eventBridgeID = newValue
-            box = Box(values)
-        }
+        set { setFact(\.eventBridgeID, newValue) }
     }
 
     /// The `Idempotency-Key` of the service request that made the change.
     public var idempotencyKey: String? {
         @inlinable get { box.values.idempotencyKey }
-        set {
-            var values = box.values
-            values.idempotencyKey = newValue
-            box = Box(values)
-        }
+        set { setFact(\.idempotencyKey, newValue) }
     }
 
     /// The backfill (or re-sync) job that read the record, for a change with `source: backfill`.
     public var backfillJob: String? {
         @inlinable get { box.values.backfillJob }
-        set {
-            var values = box.values
-            values.backfillJob = newValue
-            box = Box(values)
-        }
+        set { setFact(\.backfillJob, newValue) }
     }
 
     /// The HTTP request that made the change (its `X-Request-Id`, or the one the server gave it):
     /// correlates the event with the request's log lines and the caller's own records.
     public var requestID: String? {
         @inlinable get { box.values.requestID }
-        set {
-            var values = box.values
-            values.requestID = newValue
-            box = Box(values)
-        }
+        set { setFact(\.requestID, newValue) }
     }
 
     /// Facts about a change.
