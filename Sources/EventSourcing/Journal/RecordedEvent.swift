@@ -9,64 +9,77 @@ import JSON
 /// retain each, on objects spread over the heap), copying and destroying events took 9% of a
 /// full replay's `perf` samples.
 public struct RecordedEvent: Sendable, Hashable {
+    /// The parts themselves.
+    @usableFromInline
+    struct Values: Sendable, Hashable {
+        @usableFromInline var position: UInt64
+        @usableFromInline var stream: StreamName
+        @usableFromInline var version: UInt64
+        @usableFromInline var type: String
+        @usableFromInline var recordedAt: Timestamp
+        @usableFromInline var metadata: JSONObject
+        @usableFromInline var data: JSONValue
+    }
+
     @usableFromInline
     final class Parts: Sendable {
-        @usableFromInline let position: UInt64
-        @usableFromInline let stream: StreamName
-        @usableFromInline let version: UInt64
-        @usableFromInline let type: String
-        @usableFromInline let recordedAt: Timestamp
-        @usableFromInline let metadata: JSONObject
-        @usableFromInline let data: JSONValue
+        @usableFromInline let values: Values
 
         @usableFromInline
-        init(position: UInt64, stream: StreamName, version: UInt64, type: String, recordedAt: Timestamp, metadata: JSONObject, data: JSONValue) {
-            self.position = position
-            self.stream = stream
-            self.version = version
-            self.type = type
-            self.recordedAt = recordedAt
-            self.metadata = metadata
-            self.data = data
+        init(_ values: Values) {
+            self.values = values
         }
     }
 
     @usableFromInline var parts: Parts
 
+    /// Sets one part in a new box, leaving other copies' parts alone.
+    private mutating func setPart<Part>(_ part: WritableKeyPath<Values, Part>, _ value: Part) {
+        var values = parts.values
+        values[keyPath: part] = value
+        parts = Parts(values)
+    }
+
     /// Place in the global log: 1, 2, 3, … in commit order, without gaps.
     public var position: UInt64 {
-        @inlinable get { parts.position }
-        set { parts = Parts(position: newValue, stream: parts.stream, version: parts.version, type: parts.type, recordedAt: parts.recordedAt, metadata: parts.metadata, data: parts.data) }
+        @inlinable get { parts.values.position }
+        set { setPart(\.position, newValue) }
     }
+
     /// The stream (record) the event belongs to.
     public var stream: StreamName {
-        @inlinable get { parts.stream }
-        set { parts = Parts(position: parts.position, stream: newValue, version: parts.version, type: parts.type, recordedAt: parts.recordedAt, metadata: parts.metadata, data: parts.data) }
+        @inlinable get { parts.values.stream }
+        set { setPart(\.stream, newValue) }
     }
+
     /// Place in its stream: 1 for the stream's first event.
     public var version: UInt64 {
-        @inlinable get { parts.version }
-        set { parts = Parts(position: parts.position, stream: parts.stream, version: newValue, type: parts.type, recordedAt: parts.recordedAt, metadata: parts.metadata, data: parts.data) }
+        @inlinable get { parts.values.version }
+        set { setPart(\.version, newValue) }
     }
+
     /// The stable stored type name.
     public var type: String {
-        @inlinable get { parts.type }
-        set { parts = Parts(position: parts.position, stream: parts.stream, version: parts.version, type: newValue, recordedAt: parts.recordedAt, metadata: parts.metadata, data: parts.data) }
+        @inlinable get { parts.values.type }
+        set { setPart(\.type, newValue) }
     }
+
     /// When the event was committed (or the time kept from an import).
     public var recordedAt: Timestamp {
-        @inlinable get { parts.recordedAt }
-        set { parts = Parts(position: parts.position, stream: parts.stream, version: parts.version, type: parts.type, recordedAt: newValue, metadata: parts.metadata, data: parts.data) }
+        @inlinable get { parts.values.recordedAt }
+        set { setPart(\.recordedAt, newValue) }
     }
+
     /// Facts about the event.
     public var metadata: JSONObject {
-        @inlinable get { parts.metadata }
-        set { parts = Parts(position: parts.position, stream: parts.stream, version: parts.version, type: parts.type, recordedAt: parts.recordedAt, metadata: newValue, data: parts.data) }
+        @inlinable get { parts.values.metadata }
+        set { setPart(\.metadata, newValue) }
     }
+
     /// The payload.
     public var data: JSONValue {
-        @inlinable get { parts.data }
-        set { parts = Parts(position: parts.position, stream: parts.stream, version: parts.version, type: parts.type, recordedAt: parts.recordedAt, metadata: parts.metadata, data: newValue) }
+        @inlinable get { parts.values.data }
+        set { setPart(\.data, newValue) }
     }
 
     /// A recorded event.
@@ -79,22 +92,14 @@ public struct RecordedEvent: Sendable, Hashable {
         metadata: JSONObject,
         data: JSONValue
     ) {
-        parts = Parts(position: position, stream: stream, version: version, type: type, recordedAt: recordedAt, metadata: metadata, data: data)
+        parts = Parts(Values(position: position, stream: stream, version: version, type: type, recordedAt: recordedAt, metadata: metadata, data: data))
     }
 
     public static func == (lhs: RecordedEvent, rhs: RecordedEvent) -> Bool {
-        if lhs.parts === rhs.parts { return true }
-        return lhs.position == rhs.position && lhs.stream == rhs.stream && lhs.version == rhs.version && lhs.type == rhs.type
-            && lhs.recordedAt == rhs.recordedAt && lhs.metadata == rhs.metadata && lhs.data == rhs.data
+        lhs.parts === rhs.parts || lhs.parts.values == rhs.parts.values
     }
 
     public func hash(into hasher: inout Hasher) {
-        hasher.combine(position)
-        hasher.combine(stream)
-        hasher.combine(version)
-        hasher.combine(type)
-        hasher.combine(recordedAt)
-        hasher.combine(metadata)
-        hasher.combine(data)
+        hasher.combine(parts.values)
     }
 }
